@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/config"
+	"github.com/oabadge/oabadge/internal/server"
+	"github.com/oabadge/oabadge/internal/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `oabadge: QR badges for a Zalo Official Account, served to agency portals
+
+Usage:
+  oabadge [serve] [flags]          run the server (the default)
+  oabadge rotate [flags] SLUG URL  point campaign SLUG at URL as its next version
+  oabadge history [flags] SLUG     print SLUG's target history, newest first
+  oabadge version                  print the version
+  oabadge help                     print this text
+
+Every flag can also be set as an OABADGE_* environment variable (--db is
+OABADGE_DB), or read from the file named by OABADGE_*_FILE.
+Run 'oabadge COMMAND -h' for a command's flags.
+`
+
+// run is the whole program, minus process globals, so tests can run it.
+// It returns the exit code: 0 on success, 2 for bad usage, 1 otherwise,
+// after printing one line saying what was wrong.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, getenv, stdout, stderr)
+	case "rotate":
+		err = rotate(ctx, args, getenv, stdout, stderr)
+	case "history":
+		err = history(ctx, args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "oabadge", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "oabadge: unknown command %q; run 'oabadge help'\n", cmd)
+		return 2
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, config.ErrUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "oabadge %s: %s\n", cmd, oneLine(err))
+	return 1
+}
+
+func oneLine(err error) string {
+	msg := err.Error()
+	if k := apperr.KindOf(err); k != apperr.Internal {
+		msg = apperr.Message(err)
+	}
+	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+// load parses cmd's flags over the environment and defaults.
+func load(cmd string, args []string, getenv func(string) string, stderr io.Writer, argsUsage string) (config.Config, []string, error) {
+	fs := flag.NewFlagSet("oabadge "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: oabadge %s [flags] %s\n\nFlags:\n", cmd, argsUsage)
+		fs.PrintDefaults()
+	}
+	return config.Load(fs, args, getenv)
+}
+
+func openStore(ctx context.Context, c config.Config) (*sqlite.Store, error) {
+	path, err := c.SQLitePath()
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, path)
+}
+
+func newLogger(c config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	text := c.LogFormat == "text"
+	if c.LogFormat == "auto" {
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				text = true
+			}
+		}
+	}
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// publicURL is the configured public URL, or one made from the address
+// actually listened on.
+func publicURL(c config.Config, addr net.Addr) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// demoCampaign is created on first start so a newcomer sees a badge at once.
+func demoCampaign(c config.Config) campaign.Campaign {
+	return campaign.Campaign{
+		Slug:    "bnv",
+		Title:   "Zalo OA Bộ Nội vụ",
+		Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ",
+		Target:  c.DemoTarget,
+		QRMode:  campaign.Direct,
+	}
+}
+
+// HTTP server limits. Echo's own server has none; without them a client
+// that trickles its headers holds a connection and a goroutine forever.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 16 << 10
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := load("serve", args, getenv, stderr, "")
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	log := newLogger(c, stderr)
+
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", c.Addr, err)
+	}
+	defer ln.Close()
+	base := publicURL(c, ln.Addr())
+
+	var svc *campaign.Service
+	metrics := server.NewMetrics(func() int { return svc.CacheLen() })
+	svc = campaign.NewService(store, campaign.Config{
+		Policy:    campaign.Policy{Hosts: c.AllowHosts},
+		PublicURL: base,
+		Observer:  metrics,
+		Logger:    log,
+	})
+	if c.Demo {
+		created, err := svc.EnsureDemo(ctx, demoCampaign(c))
+		if err != nil {
+			return fmt.Errorf("creating the demo campaign: %w", err)
+		}
+		if created {
+			log.Info("created the demo campaign", "slug", "bnv", "target", c.DemoTarget)
+		}
+	}
+	if err := svc.Refresh(ctx); err != nil {
+		return fmt.Errorf("reading campaigns: %w", err)
+	}
+
+	srv := server.New(server.Config{
+		PublicURL:      base,
+		CacheMaxAge:    c.CacheMaxAge,
+		TrustedProxies: c.TrustedProxies,
+		AccessLog:      c.AccessLog,
+		Version:        version,
+	}, svc, store, metrics, log)
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		_ = svc.Run(runCtx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	fmt.Fprintf(stdout, "oabadge %s listening on %s (store %s)\n", version, base, c.DB)
+	fmt.Fprintf(stdout, "  page:   %s/\n", base)
+	for _, x := range svc.List() {
+		fmt.Fprintf(stdout, "  badge:  %s/b/%s.svg   %s/b/%s.png\n", base, x.Slug, base, x.Slug)
+		fmt.Fprintf(stdout, "  json:   %s/api/v1/campaigns/%s\n", base, x.Slug)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "public_url", base)
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout)
+	srv.Drain()
+	sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer scancel()
+	err = hs.Shutdown(sctx)
+	cancel()
+	<-watchDone
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func rotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	args, expect, err := takeIfVersion(args)
+	if err != nil {
+		return err
+	}
+	c, rest, err := load("rotate", args, getenv, stderr, "[--if-version N] SLUG URL")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return errors.New("want SLUG and URL, e.g. oabadge rotate bnv https://zalo.me/1234567890")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	actor := "cli"
+	if u := getenv("USER"); u != "" {
+		actor = "cli:" + u
+	}
+	svc := campaign.NewService(store, campaign.Config{Policy: campaign.Policy{Hosts: c.AllowHosts}, PublicURL: c.PublicURL})
+	got, err := svc.Rotate(ctx, rest[0], rest[1], expect, actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: version %d now points at %s\n", got.Slug, got.Version, got.Target)
+	return nil
+}
+
+// takeIfVersion removes --if-version N (or =N) from args: it belongs to
+// rotate alone, not to the shared settings.
+func takeIfVersion(args []string) ([]string, int64, error) {
+	var out []string
+	var expect int64
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var val string
+		switch {
+		case a == "--if-version" || a == "-if-version":
+			if i+1 >= len(args) {
+				return nil, 0, errors.New("--if-version needs a version number")
+			}
+			val = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--if-version=") || strings.HasPrefix(a, "-if-version="):
+			val = a[strings.IndexByte(a, '=')+1:]
+		default:
+			out = append(out, a)
+			continue
+		}
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 1 {
+			return nil, 0, fmt.Errorf("--if-version %q: want the campaign's current version, a number from 1", val)
+		}
+		expect = n
+	}
+	return out, expect, nil
+}
+
+func history(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := load("history", args, getenv, stderr, "SLUG")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return errors.New("want one SLUG, e.g. oabadge history bnv")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	revs, err := store.History(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	for _, r := range revs {
+		fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\n", r.Version, r.CreatedAt.Format(time.RFC3339), r.Actor, r.Target)
+	}
+	return nil
+}

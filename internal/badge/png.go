@@ -1,0 +1,80 @@
+package badge
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"math"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
+	"golang.org/x/image/vector"
+)
+
+// encodePNG rasterises g. Text is drawn with the same DejaVu faces it was
+// measured with, so a PNG never overflows where the SVG would not.
+func encodePNG(m *Matrix, g geometry) ([]byte, error) {
+	img := image.NewNRGBA(image.Rect(0, 0, g.W, g.H))
+	if g.Frame {
+		fillRoundRect(img, 0, 0, float64(g.W), float64(g.H), g.Radius, g.Pal.Border)
+		s := g.Stroke
+		fillRoundRect(img, s, s, float64(g.W)-2*s, float64(g.H)-2*s, math.Max(0, g.Radius-s), g.Pal.Background)
+	}
+	fill(img, image.Rect(g.FieldX, g.FieldY, g.FieldX+g.FieldSize, g.FieldY+g.FieldSize), g.Pal.QRLight)
+	dark := image.NewUniform(g.Pal.QRDark)
+	for y := 0; y < m.N; y++ {
+		for x := 0; x < m.N; x++ {
+			if m.Dark(x, y) {
+				px, py := g.QRX+x*g.Module, g.QRY+y*g.Module
+				draw.Draw(img, image.Rect(px, py, px+g.Module, py+g.Module), dark, image.Point{}, draw.Src)
+			}
+		}
+	}
+	for _, l := range g.Lines {
+		f, err := face(l.Size, l.Bold)
+		if err != nil {
+			return nil, err
+		}
+		x := l.X
+		if l.Center {
+			x -= measure(f, l.Text) / 2
+		}
+		d := font.Drawer{Dst: img, Src: image.NewUniform(l.Color), Face: f, Dot: fixed.Point26_6{X: toFixed(x), Y: toFixed(l.Y)}}
+		d.DrawString(l.Text)
+	}
+	var b bytes.Buffer
+	// Bytes are made once per variant and served many times: compress hard.
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func toFixed(f float64) fixed.Int26_6 { return fixed.Int26_6(math.Round(f * 64)) }
+
+func fill(dst draw.Image, r image.Rectangle, c color.Color) {
+	draw.Draw(dst, r, image.NewUniform(c), image.Point{}, draw.Src)
+}
+
+// fillRoundRect paints an anti-aliased rounded rectangle over dst.
+func fillRoundRect(dst draw.Image, x, y, w, h, r float64, c color.Color) {
+	b := dst.Bounds()
+	z := vector.NewRasterizer(b.Dx(), b.Dy())
+	// k places cubic control points so each corner is close to a quarter circle.
+	const k = 0.5523
+	f := func(v float64) float32 { return float32(v) }
+	z.MoveTo(f(x+r), f(y))
+	z.LineTo(f(x+w-r), f(y))
+	z.CubeTo(f(x+w-r+r*k), f(y), f(x+w), f(y+r-r*k), f(x+w), f(y+r))
+	z.LineTo(f(x+w), f(y+h-r))
+	z.CubeTo(f(x+w), f(y+h-r+r*k), f(x+w-r+r*k), f(y+h), f(x+w-r), f(y+h))
+	z.LineTo(f(x+r), f(y+h))
+	z.CubeTo(f(x+r-r*k), f(y+h), f(x), f(y+h-r+r*k), f(x), f(y+h-r))
+	z.LineTo(f(x), f(y+r))
+	z.CubeTo(f(x), f(y+r-r*k), f(x+r-r*k), f(y), f(x+r), f(y))
+	z.ClosePath()
+	z.Draw(dst, b, image.NewUniform(c), image.Point{})
+}

@@ -1,0 +1,66 @@
+package badge
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/boombuler/barcode/qr"
+)
+
+// QuietZone is the light margin, in modules, the QR standard requires on
+// every side of the code.
+const QuietZone = 4
+
+// MaxModules is the largest code (version 7, 45 modules) accepted. With its
+// quiet zone it still gets two device pixels per module in the smallest
+// field any variant has, which is what phone scanners need from a screen.
+const MaxModules = 45
+
+// MaxContentBytes is what version 7 holds at error-correction level M in
+// byte mode: the longest QR content that every variant can render.
+const MaxContentBytes = 122
+
+// Matrix is a QR code's modules, row by row; true is dark.
+type Matrix struct {
+	N    int
+	dark []bool
+}
+
+// Dark reports whether the module at column x, row y is dark.
+func (m *Matrix) Dark(x, y int) bool { return m.dark[y*m.N+x] }
+
+// ErrEmptyContent is returned for empty QR content, which the encoder would
+// otherwise happily turn into a code that leads nowhere.
+var ErrEmptyContent = errors.New("badge: empty QR content")
+
+// Encode builds the QR matrix for content at error-correction level M (15 %
+// of the code may be damaged, ample for a code shown on a screen or printed
+// without a logo over it), choosing the most compact encoding mode.
+func Encode(content string) (*Matrix, error) {
+	if content == "" {
+		return nil, ErrEmptyContent
+	}
+	if !utf8.ValidString(content) {
+		return nil, errors.New("badge: QR content is not valid UTF-8")
+	}
+	if len(content) > MaxContentBytes {
+		return nil, fmt.Errorf("badge: QR content is %d bytes, at most %d fit a code that scans at every size", len(content), MaxContentBytes)
+	}
+	code, err := qr.Encode(content, qr.M, qr.Auto)
+	if err != nil {
+		return nil, fmt.Errorf("badge: encoding QR: %w", err)
+	}
+	n := code.Bounds().Dx()
+	if n > MaxModules {
+		return nil, fmt.Errorf("badge: QR content needs %d modules, at most %d fit every size", n, MaxModules)
+	}
+	m := &Matrix{N: n, dark: make([]bool, n*n)}
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			r, _, _, _ := code.At(x, y).RGBA()
+			m.dark[y*n+x] = r < 0x8000
+		}
+	}
+	return m, nil
+}

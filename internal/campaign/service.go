@@ -1,0 +1,402 @@
+package campaign
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/badge"
+)
+
+// Asset is one rendered variant of one campaign version. It is shared by
+// every request that serves it and must not be modified.
+type Asset struct {
+	Body    []byte
+	Variant badge.Variant
+	Version int64
+
+	// Kept in arrays so the *Values methods can return slices of them
+	// without allocating.
+	etag   [1]string // quoted strong validator
+	length [1]string // len(Body) in decimal
+}
+
+// ETag returns the asset's strong entity tag, quoted.
+func (a *Asset) ETag() string { return a.etag[0] }
+
+// ETagValues returns the entity tag as a one-element slice, for callers that
+// put it in a header map without allocating. The slice is shared: do not
+// modify it.
+func (a *Asset) ETagValues() []string { return a.etag[:] }
+
+// LengthValues returns len(Body) in decimal as a shared one-element slice.
+func (a *Asset) LengthValues() []string { return a.length[:] }
+
+// Observer is told about cache and render events, for metrics. Its methods
+// are called on the serving path and must not block.
+type Observer interface {
+	CacheHit()
+	CacheMiss()
+	Rendered(v badge.Variant, d time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) CacheHit()                                    {}
+func (nopObserver) CacheMiss()                                   {}
+func (nopObserver) Rendered(badge.Variant, time.Duration, error) {}
+
+// entry is a campaign as served: the stored fields, what its QR encodes,
+// and the cache key of every variant of this version, computed once so the
+// serving path builds no strings.
+type entry struct {
+	c    Campaign
+	code string
+	keys [badge.NumVariants]string
+}
+
+// snapshot is an immutable view of every campaign; it is replaced whole.
+type snapshot struct {
+	bySlug map[string]*entry
+	list   []Campaign // ordered by slug
+}
+
+// Config is what a Service needs besides its store.
+type Config struct {
+	Policy Policy
+	// PublicURL is the server's external base URL, without a trailing
+	// slash, written into redirect-mode QR codes.
+	PublicURL string
+	// PollInterval is how often a store that cannot notify is re-read.
+	PollInterval time.Duration
+	Observer     Observer
+	Logger       *slog.Logger
+	// Now is the clock; tests fix it.
+	Now func() time.Time
+}
+
+// Service serves campaigns and their rendered badges from memory and
+// applies changes. Reads never touch the store: a snapshot of every
+// campaign is kept in memory and replaced when the store changes, so badges
+// keep serving while the database is slow or away.
+type Service struct {
+	store Store
+	cfg   Config
+	snap  atomic.Pointer[snapshot]
+	mu    sync.Mutex // serialises snapshot replacement
+	cache *gocache.Cache
+	group singleflight.Group
+}
+
+// Cache expiry. Keys carry the campaign version, so an entry is never served
+// stale; expiry only reclaims memory from variants nobody asks for any more.
+const (
+	cacheTTL     = 6 * time.Hour
+	cacheCleanup = 10 * time.Minute
+)
+
+// NewService returns a Service over store. Call Refresh (or Run) before
+// serving so the snapshot holds the stored campaigns.
+func NewService(store Store, cfg Config) *Service {
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	s := &Service{store: store, cfg: cfg, cache: gocache.New(cacheTTL, cacheCleanup)}
+	s.snap.Store(&snapshot{bySlug: map[string]*entry{}})
+	return s
+}
+
+// Get returns the campaign named slug from memory.
+func (s *Service) Get(slug string) (Campaign, bool) {
+	e := s.snap.Load().bySlug[slug]
+	if e == nil {
+		return Campaign{}, false
+	}
+	return e.c, true
+}
+
+// List returns every campaign, ordered by slug. The slice is shared: do
+// not modify it.
+func (s *Service) List() []Campaign { return s.snap.Load().list }
+
+// QRContent returns what c's QR code encodes.
+func (s *Service) QRContent(c Campaign) string {
+	if c.QRMode == Redirect {
+		return s.cfg.PublicURL + "/s/" + c.Slug
+	}
+	return c.Target
+}
+
+// CacheLen returns the number of cached assets, for metrics.
+func (s *Service) CacheLen() int { return s.cache.ItemCount() }
+
+var errNoCampaign = apperr.NotFoundf("no such campaign")
+
+// Badge returns variant v of the campaign named slug, rendering it at most
+// once per campaign version however many requests ask at the same time.
+// On a cache hit it does not allocate.
+func (s *Service) Badge(ctx context.Context, slug string, v badge.Variant) (*Asset, error) {
+	e := s.snap.Load().bySlug[slug]
+	if e == nil {
+		return nil, errNoCampaign
+	}
+	i := v.Index()
+	if i < 0 {
+		return nil, apperr.Invalidf("unsupported variant %s", v)
+	}
+	key := e.keys[i]
+	if x, ok := s.cache.Get(key); ok {
+		s.cfg.Observer.CacheHit()
+		return x.(*Asset), nil
+	}
+	s.cfg.Observer.CacheMiss()
+	if err := v.Validate(); err != nil {
+		return nil, apperr.Invalidf("%v", err)
+	}
+	x, err, _ := s.group.Do(key, func() (any, error) {
+		if x, ok := s.cache.Get(key); ok {
+			return x, nil
+		}
+		start := time.Now()
+		body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption}, v)
+		s.cfg.Observer.Rendered(v, time.Since(start), err)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(body)
+		a := &Asset{Body: body, Variant: v, Version: e.c.Version}
+		a.etag[0] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+		a.length[0] = strconv.Itoa(len(body))
+		s.cache.Set(key, a, gocache.DefaultExpiration)
+		// A rotation may have replaced this version while it rendered: its
+		// keys are then unreachable, so free the memory now.
+		if cur := s.snap.Load().bySlug[slug]; cur == nil || cur.c.Version != e.c.Version {
+			s.cache.Delete(key)
+		}
+		return a, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x.(*Asset), nil
+}
+
+// Refresh re-reads every campaign from the store and replaces the snapshot,
+// dropping cached variants of versions that are no longer current.
+func (s *Service) Refresh(ctx context.Context) error {
+	list, err := s.store.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	next := &snapshot{bySlug: make(map[string]*entry, len(list)), list: list}
+	for _, c := range list {
+		if e := old.bySlug[c.Slug]; e != nil && e.c.Version == c.Version && e.c.UpdatedAt.Equal(c.UpdatedAt) {
+			next.bySlug[c.Slug] = e
+			continue
+		}
+		next.bySlug[c.Slug] = s.newEntry(c)
+	}
+	s.swap(old, next)
+	return nil
+}
+
+// apply puts one changed campaign into the snapshot.
+func (s *Service) apply(c Campaign) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	if e := old.bySlug[c.Slug]; e != nil && e.c.Version > c.Version {
+		return // a newer version arrived through Refresh already
+	}
+	next := &snapshot{bySlug: make(map[string]*entry, len(old.bySlug)+1)}
+	for k, e := range old.bySlug {
+		next.bySlug[k] = e
+	}
+	next.bySlug[c.Slug] = s.newEntry(c)
+	next.list = make([]Campaign, 0, len(next.bySlug))
+	replaced := false
+	for _, x := range old.list {
+		if x.Slug == c.Slug {
+			x, replaced = c, true
+		}
+		next.list = append(next.list, x)
+	}
+	if !replaced {
+		next.list = insertSorted(next.list, c)
+	}
+	s.swap(old, next)
+}
+
+// swap publishes next and deletes the cached variants of every entry of old
+// that next no longer holds. Called with s.mu held.
+func (s *Service) swap(old, next *snapshot) {
+	s.snap.Store(next)
+	for slug, e := range old.bySlug {
+		if next.bySlug[slug] == e {
+			continue
+		}
+		for _, k := range e.keys {
+			if k != "" {
+				s.cache.Delete(k)
+			}
+		}
+	}
+}
+
+func (s *Service) newEntry(c Campaign) *entry {
+	e := &entry{c: c, code: s.QRContent(c)}
+	// The key names the campaign, its version and the variant's index; the
+	// update time guards against a campaign deleted and re-created with the
+	// same slug and version.
+	prefix := c.Slug + "/" + strconv.FormatInt(c.Version, 10) + "/" + strconv.FormatInt(c.UpdatedAt.UnixNano(), 36) + "/"
+	for _, v := range badge.Variants() {
+		e.keys[v.Index()] = prefix + strconv.Itoa(v.Index())
+	}
+	return e
+}
+
+func insertSorted(list []Campaign, c Campaign) []Campaign {
+	i := 0
+	for i < len(list) && list[i].Slug < c.Slug {
+		i++
+	}
+	list = append(list, Campaign{})
+	copy(list[i+1:], list[i:])
+	list[i] = c
+	return list
+}
+
+// Create validates and stores a new campaign at version 1.
+func (s *Service) Create(ctx context.Context, c Campaign, actor string) (Campaign, error) {
+	if err := normalize(&c); err != nil {
+		return Campaign{}, err
+	}
+	target, err := s.checkTarget(c, c.Target)
+	if err != nil {
+		return Campaign{}, err
+	}
+	now := s.cfg.Now().UTC()
+	c.Target, c.Version, c.CreatedAt, c.UpdatedAt = target, 1, now, now
+	if err := s.store.CreateCampaign(ctx, c, actor); err != nil {
+		return Campaign{}, err
+	}
+	s.apply(c)
+	return c, nil
+}
+
+// Rotate points the campaign named slug at target as its next version. When
+// expect is non-zero it must be the current version (an optimistic lock
+// against two admins rotating at once). When Rotate returns, every badge,
+// JSON and redirect this process serves reflects the new target.
+func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, actor string) (Campaign, error) {
+	c, err := s.store.Campaign(ctx, slug)
+	if err != nil {
+		return Campaign{}, err
+	}
+	target, err = s.checkTarget(c, target)
+	if err != nil {
+		return Campaign{}, err
+	}
+	c, err = s.store.Rotate(ctx, slug, expect, target, actor, s.cfg.Now().UTC())
+	if err != nil {
+		return Campaign{}, err
+	}
+	s.apply(c)
+	return c, nil
+}
+
+// History returns slug's target history, newest first.
+func (s *Service) History(ctx context.Context, slug string) ([]Revision, error) {
+	return s.store.History(ctx, slug)
+}
+
+// checkTarget applies the policy and makes sure the QR code c would carry
+// with this target fits every variant.
+func (s *Service) checkTarget(c Campaign, target string) (string, error) {
+	target, err := s.cfg.Policy.Check(target)
+	if err != nil {
+		return "", err
+	}
+	c.Target = target
+	if _, err := badge.Encode(s.QRContent(c)); err != nil {
+		return "", apperr.Invalidf("target is too long for a QR code that scans at every size (at most %d bytes)", badge.MaxContentBytes)
+	}
+	return target, nil
+}
+
+// EnsureDemo creates c when the store holds no campaign at all, so a first
+// run shows a badge at once. It reports whether it created it.
+func (s *Service) EnsureDemo(ctx context.Context, c Campaign) (bool, error) {
+	list, err := s.store.Campaigns(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(list) > 0 {
+		return false, nil
+	}
+	if _, err := s.Create(ctx, c, "system:demo"); err != nil {
+		if apperr.KindOf(err) == apperr.Conflict {
+			return false, nil // another process created it first
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// Run keeps the snapshot in step with the store until ctx ends: through the
+// store's Watcher when it has one, else by polling. It also polls when the
+// watcher fails, so a broken notification channel delays changes by at
+// most one poll interval.
+func (s *Service) Run(ctx context.Context) error {
+	refresh := func() {
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("refreshing campaigns", "err", err)
+		}
+	}
+	if w, ok := s.store.(Watcher); ok {
+		for ctx.Err() == nil {
+			err := w.Watch(ctx, refresh)
+			if ctx.Err() != nil {
+				break
+			}
+			s.cfg.Logger.Warn("watching the store for changes; polling until it works again", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.cfg.PollInterval):
+				refresh()
+			}
+		}
+		return nil
+	}
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			refresh()
+		}
+	}
+}

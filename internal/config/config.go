@@ -1,0 +1,315 @@
+// Package config reads oabadge's settings: defaults, then OABADGE_*
+// environment variables (each also readable from a file named by the same
+// variable with _FILE appended, for secrets mounted by an orchestrator),
+// then command-line flags, then Validate, which names the setting at fault.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/campaign"
+)
+
+// DemoTargetPlaceholder is the demo campaign's target until an admin sets
+// the real Official Account link. It is on an allowed host so the demo badge
+// renders, but leads to no real account.
+const DemoTargetPlaceholder = "https://zalo.me/0000000000000000000"
+
+// Config is every setting of the server and the command-line tools.
+type Config struct {
+	// Addr is the TCP address the server listens on.
+	Addr string
+	// DB is the store's DSN: sqlite:PATH.
+	DB string
+	// PublicURL is the external base URL written into snippets and stable
+	// QR links. It is never taken from request headers. Empty means
+	// "http://" plus the address actually listened on.
+	PublicURL string
+	// CacheMaxAge is the max-age sent with badge images: how long browsers
+	// and CDNs may keep one without asking again, and so the longest a
+	// hotlinked badge can lag a rotation.
+	CacheMaxAge time.Duration
+	// AllowHosts are the hosts a campaign target may point at.
+	AllowHosts []string
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For is believed. Empty means the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// Demo creates the demo campaign when the store has none.
+	Demo bool
+	// DemoTarget is the demo campaign's target on first start.
+	DemoTarget string
+	// LogFormat is text, json or auto (text on a terminal, else JSON).
+	LogFormat string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// AccessLog logs one line per request.
+	AccessLog bool
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish after SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the settings a first run uses.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DB:              "sqlite:data/oabadge.db",
+		CacheMaxAge:     5 * time.Minute,
+		AllowHosts:      append([]string(nil), campaign.DefaultHosts...),
+		Demo:            true,
+		DemoTarget:      DemoTargetPlaceholder,
+		LogFormat:       "auto",
+		LogLevel:        "info",
+		AccessLog:       true,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// setting binds one field to its flag and environment variable.
+type setting struct {
+	flag, usage string
+	set         func(*Config, string) error
+	get         func(*Config) string
+}
+
+// ErrUsage wraps the flag package's parse errors, which it has already
+// printed with the usage text, so callers need not print them again.
+var ErrUsage = errors.New("bad usage")
+
+// EnvPrefix starts every environment variable oabadge reads.
+const EnvPrefix = "OABADGE_"
+
+// Env returns the environment variable for the flag named name.
+func Env(name string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+var settings = []setting{
+	{"addr", "listen on this host:port",
+		func(c *Config, v string) error { c.Addr = v; return nil },
+		func(c *Config) string { return c.Addr }},
+	{"db", "store DSN: sqlite:PATH",
+		func(c *Config, v string) error { c.DB = v; return nil },
+		func(c *Config) string { return c.DB }},
+	{"public-url", "external base URL written into snippets and stable QR links (default http://ADDR)",
+		func(c *Config, v string) error { c.PublicURL = v; return nil },
+		func(c *Config) string { return c.PublicURL }},
+	{"cache-max-age", "max-age of badge images, e.g. 5m",
+		func(c *Config, v string) error { return setDuration(&c.CacheMaxAge, v) },
+		func(c *Config) string { return c.CacheMaxAge.String() }},
+	{"allow-hosts", "comma-separated hosts a target may point at",
+		func(c *Config, v string) error { c.AllowHosts = splitList(v); return nil },
+		func(c *Config) string { return strings.Join(c.AllowHosts, ",") }},
+	{"trusted-proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted",
+		func(c *Config, v string) error { return setPrefixes(&c.TrustedProxies, v) },
+		func(c *Config) string { return joinPrefixes(c.TrustedProxies) }},
+	{"demo", "create the demo campaign bnv when the store has no campaign",
+		func(c *Config, v string) error { return setBool(&c.Demo, v) },
+		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
+	{"demo-target", "the demo campaign's target: set it to the real Official Account link",
+		func(c *Config, v string) error { c.DemoTarget = v; return nil },
+		func(c *Config) string { return c.DemoTarget }},
+	{"log-format", "log format: auto, text or json",
+		func(c *Config, v string) error { c.LogFormat = v; return nil },
+		func(c *Config) string { return c.LogFormat }},
+	{"log-level", "log level: debug, info, warn or error",
+		func(c *Config, v string) error { c.LogLevel = v; return nil },
+		func(c *Config) string { return c.LogLevel }},
+	{"access-log", "log one line per request",
+		func(c *Config, v string) error { return setBool(&c.AccessLog, v) },
+		func(c *Config) string { return strconv.FormatBool(c.AccessLog) }},
+	{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM",
+		func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) },
+		func(c *Config) string { return c.ShutdownTimeout.String() }},
+}
+
+// flagValue adapts a setting to flag.Value.
+type flagValue struct {
+	c *Config
+	s setting
+}
+
+func (f flagValue) String() string {
+	if f.c == nil {
+		return ""
+	}
+	return f.s.get(f.c)
+}
+func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
+func (f flagValue) IsBoolFlag() bool {
+	return f.s.flag == "demo" || f.s.flag == "access-log"
+}
+
+// Load builds the configuration from defaults, the environment (read through
+// getenv) and the flags in args, registered on fs, which it parses. It
+// returns the remaining arguments. Every error names the setting at fault.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, []string, error) {
+	c := Default()
+	for _, s := range settings {
+		v, ok, err := lookupEnv(getenv, Env(s.flag))
+		if err != nil {
+			return c, nil, err
+		}
+		if ok {
+			if err := s.set(&c, v); err != nil {
+				return c, nil, fmt.Errorf("%s: %w", Env(s.flag), err)
+			}
+		}
+	}
+	for _, s := range settings {
+		fs.Var(flagValue{&c, s}, s.flag, s.usage+" (env "+Env(s.flag)+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, err
+		}
+		return c, nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if err := c.Validate(); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// lookupEnv reads name, or the file named by name_FILE. Setting both is an
+// error, since one would silently win.
+func lookupEnv(getenv func(string) string, name string) (string, bool, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", false, fmt.Errorf("%s and %s_FILE are both set: keep one", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), true, nil
+	}
+	return v, v != "", nil
+}
+
+// Validate checks every setting and returns the first problem, naming the
+// flag and what would be right.
+func (c *Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Addr)
+	}
+	if _, err := c.SQLitePath(); err != nil {
+		return err
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want an absolute http(s) URL with no query, e.g. https://badge.example.gov.vn", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.CacheMaxAge < 0 || c.CacheMaxAge > 7*24*time.Hour {
+		return fmt.Errorf("--cache-max-age %s: want between 0s and 168h", c.CacheMaxAge)
+	}
+	if len(c.AllowHosts) == 0 {
+		return errors.New("--allow-hosts is empty: name at least one host, e.g. zalo.me")
+	}
+	for _, h := range c.AllowHosts {
+		if err := campaign.CheckHost(h); err != nil {
+			return fmt.Errorf("--allow-hosts: %w", err)
+		}
+	}
+	if c.Demo {
+		if _, err := (campaign.Policy{Hosts: c.AllowHosts}).Check(c.DemoTarget); err != nil {
+			return fmt.Errorf("--demo-target %q: %w", c.DemoTarget, err)
+		}
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want auto, text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
+		return fmt.Errorf("--shutdown-timeout %s: want between 1s and 10m", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+// SQLitePath returns the file path of a sqlite: DSN, or an error that says
+// which DSNs are supported.
+func (c *Config) SQLitePath() (string, error) {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(c.DB, "sqlite:"), "//")
+		if p == "" {
+			return "", fmt.Errorf("--db %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+		}
+		return p, nil
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return "", errors.New("--db: the PostgreSQL store is not available in this version yet; use sqlite:PATH")
+	}
+	return "", fmt.Errorf("--db %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+}
+
+func setDuration(d *time.Duration, v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 5m or 30s", v)
+	}
+	*d = x
+	return nil
+}
+
+func setBool(b *bool, v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*b = x
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func setPrefixes(dst *[]netip.Prefix, v string) error {
+	var out []netip.Prefix
+	for _, s := range splitList(v) {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	*dst = out
+	return nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}

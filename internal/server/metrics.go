@@ -1,0 +1,126 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/campaign"
+)
+
+// Metrics are the Prometheus series the server exports. They live in their
+// own registry (not the global one) so tests can start several servers.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	renders  *prometheus.CounterVec
+	renderS  *prometheus.HistogramVec
+	hits     prometheus.Counter
+	misses   prometheus.Counter
+
+	mu     sync.RWMutex
+	routes map[string]*routeMetrics
+}
+
+// routeMetrics caches one route's series so the serving path does not look
+// labels up (and allocate) on every request.
+type routeMetrics struct {
+	name     string
+	duration prometheus.Observer
+	mu       sync.RWMutex
+	byCode   map[int]prometheus.Counter
+	parent   *Metrics
+}
+
+// NewMetrics registers oabadge's series, with the Go runtime and process
+// collectors, in a new registry. cacheLen reports the badge cache's size.
+func NewMetrics(cacheLen func() int) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "oabadge_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "oabadge_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		renders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "oabadge_renders_total", Help: "Badge renders by format, layout and result.",
+		}, []string{"format", "layout", "result"}),
+		renderS: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "oabadge_render_duration_seconds", Help: "Badge render time by format and layout.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}, []string{"format", "layout"}),
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "oabadge_badge_cache_hits_total", Help: "Badge requests served from the cache.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "oabadge_badge_cache_misses_total", Help: "Badge requests that had to render.",
+		}),
+		routes: map[string]*routeMetrics{},
+	}
+	m.Registry.MustRegister(m.requests, m.duration, m.renders, m.renderS, m.hits, m.misses,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "oabadge_badge_cache_entries", Help: "Rendered variants held in memory.",
+		}, func() float64 { return float64(cacheLen()) }),
+	)
+	return m
+}
+
+var _ campaign.Observer = (*Metrics)(nil)
+
+// CacheHit implements campaign.Observer.
+func (m *Metrics) CacheHit() { m.hits.Inc() }
+
+// CacheMiss implements campaign.Observer.
+func (m *Metrics) CacheMiss() { m.misses.Inc() }
+
+// Rendered implements campaign.Observer.
+func (m *Metrics) Rendered(v badge.Variant, d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.renders.WithLabelValues(v.Format.String(), v.Layout.String(), result).Inc()
+	m.renderS.WithLabelValues(v.Format.String(), v.Layout.String()).Observe(d.Seconds())
+}
+
+// route returns the series of the route pattern name, creating them once.
+func (m *Metrics) route(name string) *routeMetrics {
+	m.mu.RLock()
+	r := m.routes[name]
+	m.mu.RUnlock()
+	if r != nil {
+		return r
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r = m.routes[name]; r == nil {
+		r = &routeMetrics{name: name, duration: m.duration.WithLabelValues(name), byCode: map[int]prometheus.Counter{}, parent: m}
+		m.routes[name] = r
+	}
+	return r
+}
+
+func (r *routeMetrics) observe(code int, d time.Duration) {
+	r.duration.Observe(d.Seconds())
+	r.mu.RLock()
+	c := r.byCode[code]
+	r.mu.RUnlock()
+	if c == nil {
+		r.mu.Lock()
+		if c = r.byCode[code]; c == nil {
+			c = r.parent.requests.WithLabelValues(r.name, strconv.Itoa(code))
+			r.byCode[code] = c
+		}
+		r.mu.Unlock()
+	}
+	c.Inc()
+}

@@ -1,0 +1,169 @@
+// Package server is oabadge's HTTP edge: Echo routes, the handlers for
+// badges, campaigns, redirects and pages, error mapping, access logs and
+// metrics. Everything it serves comes from campaign.Service; it never
+// builds output from Host or X-Forwarded-* headers.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oabadge/oabadge/internal/campaign"
+)
+
+// Config is what the server needs from the command line.
+type Config struct {
+	// PublicURL is the external base URL, without a trailing slash.
+	PublicURL string
+	// CacheMaxAge is the max-age of badge images.
+	CacheMaxAge time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// AccessLog logs one line per request.
+	AccessLog bool
+	// Version is the build's version, shown in /readyz.
+	Version string
+}
+
+// Pinger is the part of a store readiness needs.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server is the HTTP handler of oabadge.
+type Server struct {
+	cfg       Config
+	campaigns *campaign.Service
+	store     Pinger
+	metrics   *Metrics
+	log       *slog.Logger
+	echo      *echo.Echo
+	draining  atomic.Bool
+
+	// Header values built once and shared by every response (see setShared).
+	imageCacheControl []string
+	hsts              []string
+}
+
+// New returns a Server for svc. store is pinged by /readyz.
+func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log}
+	age := int(cfg.CacheMaxAge / time.Second)
+	// stale-while-revalidate lets a CDN answer at once while it refetches;
+	// stale-if-error keeps portals showing the badge if this server is down.
+	s.imageCacheControl = []string{"public, max-age=" + strconv.Itoa(age) +
+		", stale-while-revalidate=" + strconv.Itoa(max(60, age)) + ", stale-if-error=86400"}
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		s.hsts = []string{"max-age=31536000"}
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	s.echo = e
+	s.routes()
+	return s
+}
+
+// Handler returns the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Drain makes /readyz fail so load balancers stop sending traffic before
+// the listener closes.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// ipExtractor believes X-Forwarded-For only from the configured proxies.
+// Echo's own default for XFF also trusts loopback, link-local and private
+// ranges; that is switched off so a spoofed header from any other peer is
+// ignored.
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// Shared header values. net/http never modifies header values it is given,
+// so a response may point at these slices instead of allocating its own.
+var (
+	valNosniff     = []string{"nosniff"}
+	valCORP        = []string{"cross-origin"}
+	valAnyOrigin   = []string{"*"}
+	valNoStore     = []string{"no-store"}
+	valNoCache     = []string{"no-cache"}
+	valSVGType     = []string{"image/svg+xml"}
+	valPNGType     = []string{"image/png"}
+	valJSONType    = []string{"application/json; charset=utf-8"}
+	valHTMLType    = []string{"text/html; charset=utf-8"}
+	valFrameDeny   = []string{"DENY"}
+	valRefPolicy   = []string{"strict-origin-when-cross-origin"}
+	valImageCSP    = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+	valPageCSP     = []string{"default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
+	valTextType    = []string{"text/plain; charset=utf-8"}
+	valCORPSame    = []string{"same-origin"}
+	valVaryAccept  = []string{"Accept-Language"}
+	valPermissions = []string{"interest-cohort=()"}
+)
+
+// headerMW sets the headers every response carries.
+func (s *Server) headerMW(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h["X-Content-Type-Options"] = valNosniff
+		if s.hsts != nil {
+			h["Strict-Transport-Security"] = s.hsts
+		}
+		return next(c)
+	}
+}
+
+// observeMW is the outermost middleware: it turns handler errors into
+// responses (so the status it records is the one sent), then records
+// metrics and the access log line.
+func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic serving request", "path", c.Request().URL.Path, "panic", p)
+				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+			}
+			if err != nil {
+				c.Error(err)
+				err = nil
+			}
+			d := time.Since(start)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			res := c.Response()
+			s.metrics.route(route).observe(res.Status, d)
+			if s.cfg.AccessLog {
+				r := c.Request()
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.Int("status", res.Status),
+					slog.Int64("bytes", res.Size),
+					slog.Duration("dur", d),
+					slog.String("ip", c.RealIP()))
+			}
+		}()
+		return next(c)
+	}
+}
