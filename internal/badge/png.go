@@ -16,7 +16,10 @@ import (
 // encodePNG rasterises g. Text is drawn with the same DejaVu faces it was
 // measured with, so a PNG never overflows where the SVG would not.
 func encodePNG(m *Matrix, g geometry) ([]byte, error) {
-	img := image.NewNRGBA(image.Rect(0, 0, g.W, g.H))
+	// RGBA (premultiplied) rather than NRGBA: image/draw has fast paths for
+	// drawing uniform colours through alpha masks onto it, which is how both
+	// glyphs and the rounded frame are drawn.
+	img := image.NewRGBA(image.Rect(0, 0, g.W, g.H))
 	if g.Frame {
 		fillRoundRect(img, 0, 0, float64(g.W), float64(g.H), g.Radius, g.Pal.Border)
 		s := g.Stroke
@@ -45,9 +48,15 @@ func encodePNG(m *Matrix, g geometry) ([]byte, error) {
 		d.DrawString(l.Text)
 	}
 	var b bytes.Buffer
-	// Bytes are made once per variant and served many times: compress hard.
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(&b, img); err != nil {
+	// Default compression: best compression takes three times as long on
+	// large badges for 4 % smaller files.
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+	var out image.Image = img
+	p := toPaletted(img)
+	if p != nil {
+		out = p
+	}
+	if err := enc.Encode(&b, out); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -60,7 +69,7 @@ func fill(dst draw.Image, r image.Rectangle, c color.Color) {
 }
 
 // fillRoundRect paints an anti-aliased rounded rectangle over dst.
-func fillRoundRect(dst draw.Image, x, y, w, h, r float64, c color.Color) {
+func fillRoundRect(dst *image.RGBA, x, y, w, h, r float64, c color.Color) {
 	b := dst.Bounds()
 	z := vector.NewRasterizer(b.Dx(), b.Dy())
 	// k places cubic control points so each corner is close to a quarter circle.
@@ -76,5 +85,43 @@ func fillRoundRect(dst draw.Image, x, y, w, h, r float64, c color.Color) {
 	z.LineTo(f(x), f(y+r))
 	z.CubeTo(f(x), f(y+r-r*k), f(x+r-r*k), f(y), f(x+r), f(y))
 	z.ClosePath()
-	z.Draw(dst, b, image.NewUniform(c), image.Point{})
+	// Rasterise into a mask first: the rasteriser is fast only into *image.Alpha.
+	mask := image.NewAlpha(b)
+	z.Draw(mask, b, image.Opaque, image.Point{})
+	draw.DrawMask(dst, b, image.NewUniform(c), image.Point{}, mask, image.Point{}, draw.Over)
+}
+
+// toPaletted returns img as a paletted image when it has at most 256
+// distinct colours, which a badge nearly always has (a few theme colours
+// and the anti-aliasing steps between them). The conversion is lossless;
+// the PNG is a third the size and quicker to compress. It returns nil when
+// img has more colours.
+func toPaletted(img *image.RGBA) *image.Paletted {
+	b := img.Bounds()
+	out := image.NewPaletted(b, nil)
+	index := make(map[uint32]uint8, 256)
+	last, lastIdx := uint32(0), uint8(0)
+	haveLast := false
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(b.Min.X, y):]
+		dst := out.Pix[out.PixOffset(b.Min.X, y):]
+		for x := 0; x < b.Dx(); x++ {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			key := uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
+			if !haveLast || key != last {
+				i, ok := index[key]
+				if !ok {
+					if len(out.Palette) == 256 {
+						return nil
+					}
+					i = uint8(len(out.Palette))
+					index[key] = i
+					out.Palette = append(out.Palette, color.RGBA{p[0], p[1], p[2], p[3]})
+				}
+				last, lastIdx, haveLast = key, i, true
+			}
+			dst[x] = lastIdx
+		}
+	}
+	return out
 }

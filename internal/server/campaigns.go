@@ -33,8 +33,8 @@ type imagesJSON struct {
 	PNG string `json:"png"`
 	// Sizes lists each layout's box, in CSS pixels, at every allowed width,
 	// so a client can reserve the space before the image loads.
-	Sizes   map[string][]boxJSON `json:"sizes"`
-	Themes  []string             `json:"themes"`
+	Sizes  map[string][]boxJSON `json:"sizes"`
+	Themes []string             `json:"themes"`
 }
 
 type boxJSON struct {

@@ -1,0 +1,44 @@
+package badge
+
+// TextBox is where one line of text lands, in CSS pixels, measured with the
+// font it is drawn with. It exists so callers (and tests) can check that a
+// layout keeps its text inside the badge.
+type TextBox struct {
+	Text     string
+	Min, Max struct{ X, Y float64 }
+}
+
+// TextBoxes lays out c as v and returns the box of every line of text.
+func TextBoxes(c Content, v Variant) ([]TextBox, error) {
+	if err := v.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := Encode(c.Code)
+	if err != nil {
+		return nil, err
+	}
+	g, err := layout(m, CleanText(c.Title), CleanText(c.Caption), v)
+	if err != nil {
+		return nil, err
+	}
+	scale := float64(v.Density)
+	var out []TextBox
+	for _, l := range g.Lines {
+		f, err := face(l.Size, l.Bold)
+		if err != nil {
+			return nil, err
+		}
+		w := measure(f, l.Text)
+		x := l.X
+		if l.Center {
+			x -= w / 2
+		}
+		m := f.Metrics()
+		var b TextBox
+		b.Text = l.Text
+		b.Min.X, b.Max.X = x/scale, (x+w)/scale
+		b.Min.Y, b.Max.Y = (l.Y-fixedToFloat(m.Ascent))/scale, (l.Y+fixedToFloat(m.Descent))/scale
+		out = append(out, b)
+	}
+	return out, nil
+}
