@@ -25,16 +25,19 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// handleError is Echo's HTTPErrorHandler: it maps err to a status, logs
-// server faults (and only those), and answers JSON under /api/ and plain
-// text elsewhere. Internal details never reach the client.
-func (s *Server) handleError(err error, c echo.Context) {
+// writeError maps err to a status, logs server faults (and only those), and
+// answers JSON under /api/ and plain text elsewhere. Internal details never
+// reach the client.
+func (s *Server) writeError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	code, msg := http.StatusInternalServerError, "internal error"
 	var he *echo.HTTPError
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooBig):
+		code, msg = http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB"
 	case errors.As(err, &he):
 		code = he.Code
 		if m, ok := he.Message.(string); ok {

