@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/server"
@@ -66,29 +65,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, config.ErrUsage):
+		fmt.Fprintf(stderr, "oabadge %s: %s; run 'oabadge %s -h' for the flags\n", cmd, oneLine(err), cmd)
 		return 2
 	}
 	fmt.Fprintf(stderr, "oabadge %s: %s\n", cmd, oneLine(err))
 	return 1
 }
 
-func oneLine(err error) string {
-	msg := err.Error()
-	if k := apperr.KindOf(err); k != apperr.Internal {
-		msg = apperr.Message(err)
-	}
-	return strings.ReplaceAll(msg, "\n", " ")
-}
+// oneLine flattens err for the terminal: operators see the causes too.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
-// load parses cmd's flags over the environment and defaults.
+// load parses cmd's flags over the environment and defaults. The flag
+// package is kept quiet: a bad flag gets the one-line error run prints,
+// and -h gets the usage text.
 func load(cmd string, args []string, getenv func(string) string, stderr io.Writer, argsUsage string) (config.Config, []string, error) {
 	fs := flag.NewFlagSet("oabadge "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	c, rest, err := config.Load(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stderr)
 		fmt.Fprintf(stderr, "Usage: oabadge %s [flags] %s\n\nFlags:\n", cmd, argsUsage)
 		fs.PrintDefaults()
 	}
-	return config.Load(fs, args, getenv)
+	return c, rest, err
 }
 
 func openStore(ctx context.Context, c config.Config) (*sqlite.Store, error) {

@@ -81,9 +81,14 @@ type setting struct {
 	get         func(*Config) string
 }
 
-// ErrUsage wraps the flag package's parse errors, which it has already
-// printed with the usage text, so callers need not print them again.
+// ErrUsage wraps the flag package's parse errors (an unknown flag, a value
+// that does not parse), for which a command line exits with status 2.
 var ErrUsage = errors.New("bad usage")
+
+type usageError struct{ err error }
+
+func (e *usageError) Error() string        { return e.err.Error() }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
 
 // EnvPrefix starts every environment variable oabadge reads.
 const EnvPrefix = "OABADGE_"
@@ -172,7 +177,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		if errors.Is(err, flag.ErrHelp) {
 			return c, nil, err
 		}
-		return c, nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return c, nil, &usageError{err}
 	}
 	if err := c.Validate(); err != nil {
 		return c, nil, err

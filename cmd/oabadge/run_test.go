@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/oabadge/oabadge/internal/config"
+	"github.com/oabadge/oabadge/internal/store/sqlite"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestRunRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "t.db")
+	secret := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(secret, []byte(db+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  func(string) string
+		code int
+		msg  string
+	}{
+		{"bad addr", []string{"serve", "--addr", "nope"}, env(), 1, `--addr "nope": want host:port`},
+		{"postgres not yet", []string{"--db", "postgres://u@127.0.0.1/x"}, env(), 1, "PostgreSQL store is not available in this version yet"},
+		{"unknown dsn", []string{"--db", "mysql://x"}, env(), 1, "want sqlite:PATH"},
+		{"empty sqlite path", []string{"--db", "sqlite:"}, env(), 1, "want sqlite:PATH"},
+		{"bad duration from env", []string{"serve"}, env("OABADGE_CACHE_MAX_AGE", "forever"), 1, `OABADGE_CACHE_MAX_AGE: "forever" is not a duration`},
+		{"max-age too long", []string{"--cache-max-age", "9999h"}, env(), 1, "--cache-max-age 9999h0m0s: want between 0s and 168h"},
+		{"upper-case host", []string{"--allow-hosts", "Zalo.me"}, env(), 1, "--allow-hosts"},
+		{"empty allowlist", []string{"--allow-hosts", " , "}, env(), 1, "--allow-hosts is empty"},
+		{"bad public url", []string{"--public-url", "ftp://x"}, env(), 1, "--public-url"},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, env(), 2, `invalid value "10.0.0.0/33" for flag -trusted-proxies`},
+		{"demo target off list", []string{"--demo-target", "https://evil.example/"}, env(), 1, "--demo-target"},
+		{"bad log format", []string{"--log-format", "xml"}, env(), 1, "--log-format"},
+		{"both env and file", []string{"serve"}, env("OABADGE_DB", db, "OABADGE_DB_FILE", secret), 1, "OABADGE_DB and OABADGE_DB_FILE are both set"},
+		{"missing file", []string{"serve"}, env("OABADGE_DB_FILE", filepath.Join(dir, "nope")), 1, "OABADGE_DB_FILE"},
+		{"stray argument", []string{"serve", "--db", db, "extra"}, env(), 1, `unexpected argument "extra"`},
+		{"unknown flag", []string{"--nope"}, env(), 2, "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, env(), 2, `unknown command "frobnicate"`},
+		{"rotate needs two args", []string{"rotate", "--db", db, "bnv"}, env(), 1, "want SLUG and URL"},
+		{"rotate bad version", []string{"rotate", "--if-version", "x", "bnv", "https://zalo.me/1"}, env(), 1, `--if-version "x"`},
+		{"rotate unknown campaign", []string{"rotate", "--db", db, "nope", "https://zalo.me/1"}, env(), 1, `no campaign "nope"`},
+		{"rotate via db file", []string{"rotate", "nope", "https://zalo.me/1"}, env("OABADGE_DB_FILE", secret), 1, `no campaign "nope"`},
+		{"history unknown", []string{"history", "--db", db, "nope"}, env(), 1, `no campaign "nope"`},
+		{"help", []string{"help"}, env(), 0, ""},
+		{"flag help", []string{"serve", "-h"}, env(), 0, ""},
+		{"version", []string{"version"}, env(), 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			// Nothing here may start serving; the timeout only stops a
+			// broken case from hanging the suite.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code := run(ctx, tt.args, tt.env, strings.NewReader(""), &stdout, &stderr)
+			if code != tt.code {
+				t.Fatalf("run(%q) = %d, want %d; stderr:\n%s", tt.args, code, tt.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.msg) {
+				t.Errorf("run(%q) stderr = %q, want it to contain %q", tt.args, stderr.String(), tt.msg)
+			}
+			if code != 0 && strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("run(%q) wrote %d lines to stderr, want one:\n%s", tt.args, strings.Count(stderr.String(), "\n"), stderr.String())
+			}
+		})
+	}
+}
+
+// lineWriter hands stdout lines to a channel, so a test can wait for the
+// server's "listening on" line.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			return len(p), nil
+		}
+		select {
+		case w.lines <- strings.TrimSpace(line):
+		default:
+		}
+	}
+}
+
+type app struct {
+	base string
+	done chan int
+	stop context.CancelFunc
+	db   string
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// start runs the real server on 127.0.0.1:0 and waits for it to listen.
+func start(t *testing.T, db string, extra ...string) *app {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lineWriter{lines: make(chan string, 64)}
+	a := &app{done: make(chan int, 1), stop: cancel, db: db}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--log-format", "json"}, extra...)
+	go func() { a.done <- run(ctx, args, env(), strings.NewReader(""), out, io.Discard) }()
+	deadline := time.After(30 * time.Second)
+	for a.base == "" {
+		select {
+		case line := <-out.lines:
+			if m := listening.FindStringSubmatch(line); m != nil {
+				a.base = m[1]
+			}
+		case code := <-a.done:
+			t.Fatalf("the server exited with %d before listening", code)
+		case <-deadline:
+			t.Fatal("the server did not start listening")
+		}
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-a.done
+	})
+	return a
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, b
+}
+
+func decodeQR(t *testing.T, b []byte) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decoding the badge: %v", err)
+	}
+	return res.GetText()
+}
+
+// TestFirstRunAndRotation starts the server as a newcomer would, checks the
+// demo badge scans to the demo target, rotates from the command line as
+// another process would, and waits for the running server to follow.
+func TestFirstRunAndRotation(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "oabadge.db")
+	a := start(t, db)
+
+	r, b := get(t, a.base+"/b/bnv.png?size=256")
+	if r.StatusCode != 200 {
+		t.Fatalf("demo badge: status %d: %s", r.StatusCode, b)
+	}
+	if got := decodeQR(t, b); got != config.DemoTargetPlaceholder {
+		t.Errorf("the demo badge scans to %q, want %q", got, config.DemoTargetPlaceholder)
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"rotate", "--db", "sqlite:" + db, "--if-version", "1", "bnv", "https://zalo.me/4242424242"}, env("USER", "tester"), strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("rotate = %d: %s", code, stderr.String())
+	}
+	if want := "bnv: version 2 now points at https://zalo.me/4242424242\n"; stdout.String() != want {
+		t.Errorf("rotate printed %q, want %q", stdout.String(), want)
+	}
+	// A second rotate from the same stale version is refused.
+	stderr.Reset()
+	if code := run(context.Background(), []string{"rotate", "--db", "sqlite:" + db, "--if-version", "1", "bnv", "https://zalo.me/1"}, env(), strings.NewReader(""), io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "is at version 2, not 1") {
+		t.Errorf("stale rotate = %d, %q; want 1 and a version conflict", code, stderr.String())
+	}
+
+	start := time.Now()
+	for {
+		_, js := get(t, a.base+"/api/v1/campaigns/bnv")
+		var c struct{ Version int64 }
+		if err := json.Unmarshal(js, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Version == 2 {
+			t.Logf("the server served version 2 %v after the rotate command returned", time.Since(start))
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the server never followed the command-line rotation")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, b := get(t, a.base+"/b/bnv.png?size=256"); decodeQR(t, b) != "https://zalo.me/4242424242" {
+		t.Error("the badge does not scan to the new target")
+	}
+	if r, _ := get(t, a.base+"/go/bnv"); r.Header.Get("Location") != "https://zalo.me/4242424242" {
+		t.Errorf("/go/bnv leads to %q", r.Header.Get("Location"))
+	}
+
+	stdout.Reset()
+	if code := run(context.Background(), []string{"history", "--db", "sqlite:" + db, "bnv"}, env(), strings.NewReader(""), &stdout, io.Discard); code != 0 {
+		t.Fatalf("history = %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "cli:tester\thttps://zalo.me/4242424242") || !strings.Contains(lines[1], "system:demo") {
+		t.Errorf("history printed:\n%s", stdout.String())
+	}
+}
+
+// TestRestartKeepsData restarts the server on the same file: the demo is
+// not created twice and the rotation is still there.
+func TestRestartKeepsData(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "r.db")
+	a := start(t, db)
+	a.stop()
+	if code := <-a.done; code != 0 {
+		t.Fatalf("first run exited %d", code)
+	}
+	a.done <- 0 // for the cleanup
+	if code := run(context.Background(), []string{"rotate", "--db", "sqlite:" + db, "bnv", "https://oa.zalo.me/home?id=7"}, env(), strings.NewReader(""), io.Discard, io.Discard); code != 0 {
+		t.Fatal("rotate failed")
+	}
+	b := start(t, db)
+	_, js := get(t, b.base+"/api/v1/campaigns")
+	if strings.Count(string(js), `"slug"`) != 1 || !strings.Contains(string(js), `"version":2`) {
+		t.Errorf("after restart: %s", js)
+	}
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.IntegrityCheck(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestShutdownDrainsInFlightRequests asks for the largest badge, whose
+// first render takes a good part of a second, stops the server while that
+// request is being handled, and expects it answered in full before run
+// returns. (net/http drops requests whose headers arrive after shutdown
+// began, so the request must already be in its handler.)
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	a := start(t, filepath.Join(t.TempDir(), "d.db"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /b/bnv.png?size=1024&dpr=2 HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the handler start rendering
+	a.stop()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the in-flight response: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || decodeQR(t, b) != config.DemoTargetPlaceholder {
+		t.Errorf("in-flight request: status %d, %d bytes, %v; want 200 and the whole badge", resp.StatusCode, len(b), err)
+	}
+	if code := <-a.done; code != 0 {
+		t.Errorf("run exited %d after draining, want 0", code)
+	}
+	a.done <- 0
+}
