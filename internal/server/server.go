@@ -101,23 +101,18 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 // Shared header values. net/http never modifies header values it is given,
 // so a response may point at these slices instead of allocating its own.
 var (
-	valNosniff     = []string{"nosniff"}
-	valCORP        = []string{"cross-origin"}
-	valAnyOrigin   = []string{"*"}
-	valNoStore     = []string{"no-store"}
-	valNoCache     = []string{"no-cache"}
-	valSVGType     = []string{"image/svg+xml"}
-	valPNGType     = []string{"image/png"}
-	valJSONType    = []string{"application/json; charset=utf-8"}
-	valHTMLType    = []string{"text/html; charset=utf-8"}
-	valFrameDeny   = []string{"DENY"}
-	valRefPolicy   = []string{"strict-origin-when-cross-origin"}
-	valImageCSP    = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
-	valPageCSP     = []string{"default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
-	valTextType    = []string{"text/plain; charset=utf-8"}
-	valCORPSame    = []string{"same-origin"}
-	valVaryAccept  = []string{"Accept-Language"}
-	valPermissions = []string{"interest-cohort=()"}
+	valNosniff   = []string{"nosniff"}
+	valCORP      = []string{"cross-origin"}
+	valAnyOrigin = []string{"*"}
+	valNoStore   = []string{"no-store"}
+	valNoCache   = []string{"no-cache"}
+	valSVGType   = []string{"image/svg+xml"}
+	valPNGType   = []string{"image/png"}
+	valJSONType  = []string{"application/json; charset=utf-8"}
+	valFrameDeny = []string{"DENY"}
+	valRefPolicy = []string{"strict-origin-when-cross-origin"}
+	valImageCSP  = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+	valPageCSP   = []string{"default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
 )
 
 // headerMW sets the headers every response carries.

@@ -1,0 +1,90 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/config"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (config.Config, []string, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return config.Load(fs, args, func(k string) string { return env[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	c, rest, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+	if !reflect.DeepEqual(c, want) || len(rest) != 0 {
+		t.Errorf("Load() = %+v, %v; want the defaults %+v", c, rest, want)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:data/oabadge.db" || c.CacheMaxAge != 5*time.Minute {
+		t.Errorf("defaults changed: %+v", c)
+	}
+}
+
+// TestPrecedence: defaults, then environment, then flags.
+func TestPrecedence(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "db")
+	if err := os.WriteFile(secret, []byte("sqlite:/srv/from-file.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"OABADGE_ADDR":            ":9000",
+		"OABADGE_DB_FILE":         secret,
+		"OABADGE_PUBLIC_URL":      "https://badge.example.gov.vn/",
+		"OABADGE_ALLOW_HOSTS":     "zalo.me, oa.zalo.me ,example.org",
+		"OABADGE_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
+		"OABADGE_ACCESS_LOG":      "false",
+	}
+	c, rest, err := load(t, []string{"--addr", "127.0.0.1:9001", "--cache-max-age", "90s", "rest"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9001" {
+		t.Errorf("Addr = %q: the flag must win over the environment", c.Addr)
+	}
+	if c.DB != "sqlite:/srv/from-file.db" {
+		t.Errorf("DB = %q, want it read from OABADGE_DB_FILE without the newline", c.DB)
+	}
+	if c.PublicURL != "https://badge.example.gov.vn" {
+		t.Errorf("PublicURL = %q, want the trailing slash trimmed", c.PublicURL)
+	}
+	if !reflect.DeepEqual(c.AllowHosts, []string{"zalo.me", "oa.zalo.me", "example.org"}) {
+		t.Errorf("AllowHosts = %q", c.AllowHosts)
+	}
+	if want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}; !reflect.DeepEqual(c.TrustedProxies, want) {
+		t.Errorf("TrustedProxies = %v, want %v", c.TrustedProxies, want)
+	}
+	if c.AccessLog || c.CacheMaxAge != 90*time.Second {
+		t.Errorf("AccessLog = %v, CacheMaxAge = %v", c.AccessLog, c.CacheMaxAge)
+	}
+	if len(rest) != 1 || rest[0] != "rest" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+func TestSQLitePath(t *testing.T) {
+	for dsn, want := range map[string]string{"sqlite:data/x.db": "data/x.db", "sqlite:///abs/x.db": "/abs/x.db", "sqlite:/abs/x.db": "/abs/x.db"} {
+		c := config.Config{DB: dsn}
+		if got, err := c.SQLitePath(); err != nil || got != want {
+			t.Errorf("SQLitePath(%q) = %q, %v; want %q", dsn, got, err, want)
+		}
+	}
+	c := config.Config{DB: "postgres://x"}
+	if _, err := c.SQLitePath(); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Errorf("SQLitePath(postgres) = %v, want an error naming PostgreSQL", err)
+	}
+}
