@@ -149,7 +149,7 @@ var allowed = map[string]map[string]bool{
 	"svg":   {"xmlns": true, "width": true, "height": true, "viewBox": true, "role": true, "aria-label": true},
 	"title": {},
 	"rect":  {"x": true, "y": true, "width": true, "height": true, "rx": true, "fill": true, "stroke": true, "stroke-width": true},
-	"path":  {"fill": true, "shape-rendering": true, "d": true},
+	"path":  {"stroke": true, "stroke-width": true, "shape-rendering": true, "d": true},
 	"g":     {"font-family": true},
 	"text":  {"x": true, "y": true, "font-size": true, "fill": true, "text-anchor": true, "font-weight": true},
 }

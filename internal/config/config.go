@@ -53,6 +53,9 @@ type Config struct {
 	LogLevel string
 	// AccessLog logs one line per request.
 	AccessLog bool
+	// DebugAddr, when set, serves Go's pprof profiles on this separate
+	// address; keep it on loopback or a private network.
+	DebugAddr string
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish after SIGTERM.
 	ShutdownTimeout time.Duration
@@ -132,6 +135,9 @@ var settings = []setting{
 	{"access-log", "log one line per request",
 		func(c *Config, v string) error { return setBool(&c.AccessLog, v) },
 		func(c *Config) string { return strconv.FormatBool(c.AccessLog) }},
+	{"debug-addr", "serve pprof profiles on this host:port (keep it private; empty: off)",
+		func(c *Config, v string) error { c.DebugAddr = v; return nil },
+		func(c *Config) string { return c.DebugAddr }},
 	{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM",
 		func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) },
 		func(c *Config) string { return c.ShutdownTimeout.String() }},
@@ -207,6 +213,11 @@ func lookupEnv(getenv func(string) string, name string) (string, bool, error) {
 func (c *Config) Validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Addr)
+	}
+	if c.DebugAddr != "" {
+		if _, port, err := net.SplitHostPort(c.DebugAddr); err != nil || port == "" {
+			return fmt.Errorf("--debug-addr %q: want host:port, e.g. 127.0.0.1:6060", c.DebugAddr)
+		}
 	}
 	if _, err := c.SQLitePath(); err != nil {
 		return err
