@@ -46,14 +46,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"bad addr", []string{"serve", "--addr", "nope"}, env(), 1, `--addr "nope": want host:port`},
+		{"bad addr", []string{"serve", "--addr", "nope"}, env(), 1, `--addr (OABADGE_ADDR) "nope": want host:port`},
 		{"postgres not yet", []string{"--db", "postgres://u@127.0.0.1/x"}, env(), 1, "PostgreSQL store is not available in this version yet"},
 		{"unknown dsn", []string{"--db", "mysql://x"}, env(), 1, "want sqlite:PATH"},
 		{"empty sqlite path", []string{"--db", "sqlite:"}, env(), 1, "want sqlite:PATH"},
 		{"bad duration from env", []string{"serve"}, env("OABADGE_CACHE_MAX_AGE", "forever"), 1, `OABADGE_CACHE_MAX_AGE: "forever" is not a duration`},
-		{"max-age too long", []string{"--cache-max-age", "9999h"}, env(), 1, "--cache-max-age 9999h0m0s: want between 0s and 168h"},
+		{"max-age too long", []string{"--cache-max-age", "9999h"}, env(), 1, "--cache-max-age (OABADGE_CACHE_MAX_AGE) 9999h0m0s: want between 0s and 168h"},
 		{"upper-case host", []string{"--allow-hosts", "Zalo.me"}, env(), 1, "--allow-hosts"},
-		{"empty allowlist", []string{"--allow-hosts", " , "}, env(), 1, "--allow-hosts is empty"},
+		{"empty allowlist", []string{"--allow-hosts", " , "}, env(), 1, "--allow-hosts (OABADGE_ALLOW_HOSTS) is empty"},
 		{"bad public url", []string{"--public-url", "ftp://x"}, env(), 1, "--public-url"},
 		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, env(), 2, `invalid value "10.0.0.0/33" for flag -trusted-proxies`},
 		{"demo target off list", []string{"--demo-target", "https://evil.example/"}, env(), 1, "--demo-target"},

@@ -212,11 +212,11 @@ func lookupEnv(getenv func(string) string, name string) (string, bool, error) {
 // flag and what would be right.
 func (c *Config) Validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-		return fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Addr)
+		return fmt.Errorf("--addr (OABADGE_ADDR) %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Addr)
 	}
 	if c.DebugAddr != "" {
 		if _, port, err := net.SplitHostPort(c.DebugAddr); err != nil || port == "" {
-			return fmt.Errorf("--debug-addr %q: want host:port, e.g. 127.0.0.1:6060", c.DebugAddr)
+			return fmt.Errorf("--debug-addr (OABADGE_DEBUG_ADDR) %q: want host:port, e.g. 127.0.0.1:6060", c.DebugAddr)
 		}
 	}
 	if _, err := c.SQLitePath(); err != nil {
@@ -225,38 +225,38 @@ func (c *Config) Validate() error {
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("--public-url %q: want an absolute http(s) URL with no query, e.g. https://badge.example.gov.vn", c.PublicURL)
+			return fmt.Errorf("--public-url (OABADGE_PUBLIC_URL) %q: want an absolute http(s) URL with no query, e.g. https://badge.example.gov.vn", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	}
 	if c.CacheMaxAge < 0 || c.CacheMaxAge > 7*24*time.Hour {
-		return fmt.Errorf("--cache-max-age %s: want between 0s and 168h", c.CacheMaxAge)
+		return fmt.Errorf("--cache-max-age (OABADGE_CACHE_MAX_AGE) %s: want between 0s and 168h", c.CacheMaxAge)
 	}
 	if len(c.AllowHosts) == 0 {
-		return errors.New("--allow-hosts is empty: name at least one host, e.g. zalo.me")
+		return errors.New("--allow-hosts (OABADGE_ALLOW_HOSTS) is empty: name at least one host, e.g. zalo.me")
 	}
 	for _, h := range c.AllowHosts {
 		if err := campaign.CheckHost(h); err != nil {
-			return fmt.Errorf("--allow-hosts: %w", err)
+			return fmt.Errorf("--allow-hosts (OABADGE_ALLOW_HOSTS): %w", err)
 		}
 	}
 	if c.Demo {
 		if _, err := (campaign.Policy{Hosts: c.AllowHosts}).Check(c.DemoTarget); err != nil {
-			return fmt.Errorf("--demo-target %q: %w", c.DemoTarget, err)
+			return fmt.Errorf("--demo-target (OABADGE_DEMO_TARGET) %q: %w", c.DemoTarget, err)
 		}
 	}
 	switch c.LogFormat {
 	case "auto", "text", "json":
 	default:
-		return fmt.Errorf("--log-format %q: want auto, text or json", c.LogFormat)
+		return fmt.Errorf("--log-format (OABADGE_LOG_FORMAT) %q: want auto, text or json", c.LogFormat)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+		return fmt.Errorf("--log-level (OABADGE_LOG_LEVEL) %q: want debug, info, warn or error", c.LogLevel)
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
-		return fmt.Errorf("--shutdown-timeout %s: want between 1s and 10m", c.ShutdownTimeout)
+		return fmt.Errorf("--shutdown-timeout (OABADGE_SHUTDOWN_TIMEOUT) %s: want between 1s and 10m", c.ShutdownTimeout)
 	}
 	return nil
 }
@@ -268,13 +268,13 @@ func (c *Config) SQLitePath() (string, error) {
 	case strings.HasPrefix(c.DB, "sqlite:"):
 		p := strings.TrimPrefix(strings.TrimPrefix(c.DB, "sqlite:"), "//")
 		if p == "" {
-			return "", fmt.Errorf("--db %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+			return "", fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
 		}
 		return p, nil
 	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return "", errors.New("--db: the PostgreSQL store is not available in this version yet; use sqlite:PATH")
+		return "", errors.New("--db (OABADGE_DB): the PostgreSQL store is not available in this version yet; use sqlite:PATH")
 	}
-	return "", fmt.Errorf("--db %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+	return "", fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
 }
 
 func setDuration(d *time.Duration, v string) error {

@@ -13,11 +13,14 @@ import (
 // e.Use: Echo composes Use middleware on every request, which allocates a
 // closure per middleware per request on the hot path.
 func (s *Server) routes() {
-	get := func(path string, h echo.HandlerFunc) { s.handle(http.MethodGet, path, h) }
+	// Every GET route answers HEAD too; net/http drops the body.
+	get := func(path string, h echo.HandlerFunc) {
+		s.handle(http.MethodGet, path, h)
+		s.handle(http.MethodHead, path, h)
+	}
 
 	// Badges, hotlinked by portals: the hot path.
 	get("/b/:file", s.badge)
-	s.handle(http.MethodHead, "/b/:file", s.badge)
 
 	// Public campaign data, for embed scripts and integrations.
 	get("/api/v1/campaigns", s.listCampaigns)

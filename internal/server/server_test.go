@@ -6,9 +6,11 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/server"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
@@ -445,4 +448,27 @@ func newFixtureWithLog(t testing.TB, log *slog.Logger) *fixture {
 	t.Cleanup(func() { st.Close() })
 	srv := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: time.Minute, AccessLog: true}, f.svc, st, server.NewMetrics(f.svc.CacheLen), log)
 	return &fixture{svc: f.svc, srv: srv, h: srv.Handler()}
+}
+
+// TestRandomRequestsKeepTheCacheBounded sends many random paths and query
+// values: every answer is 200, 400 or 404, and the cache never holds more
+// than one entry per valid variant of the one campaign.
+func TestRandomRequestsKeepTheCacheBounded(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	for i := 0; i < 3000; i++ {
+		q := url.Values{}
+		q.Set(pick("size", "theme", "layout", "dpr", "v", "x"), pick("128", "192", "1024", "99999", "light", "dark", "mono", "card", "qr", "badge", "1", "2", strconv.Itoa(rng.Int())))
+		q.Set(pick("size", "theme", "layout", "dpr"), pick("256", "512", "mono", "qr", "2", "%", ""))
+		path := pick("/b/bnv.svg", "/b/bnv.png", "/b/"+strconv.Itoa(rng.IntN(1e6))+".svg", "/b/bnv.gif", "/go/x"+strconv.Itoa(i))
+		r := f.do(t, pick("GET", "HEAD"), path+"?"+q.Encode())
+		if r.StatusCode != 200 && r.StatusCode != 400 && r.StatusCode != 404 {
+			t.Fatalf("GET %s?%s = %d", path, q.Encode(), r.StatusCode)
+		}
+	}
+	valid := len(badge.Variants())
+	if n := f.svc.CacheLen(); n == 0 || n > valid {
+		t.Errorf("cache holds %d entries after the flood, want between 1 and %d", n, valid)
+	}
 }
