@@ -5,7 +5,8 @@ package static
 
 import "embed"
 
-// FS holds the templates (*.html) and assets (*.css).
+// FS holds the templates (*.html), the stylesheets (*.css), the page
+// script and the embed script (*.js).
 //
-//go:embed *.html *.css
+//go:embed *.html *.css *.js
 var FS embed.FS

@@ -187,13 +187,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("reading campaigns: %w", err)
 	}
 
-	srv := server.New(server.Config{
+	srv, err := server.New(server.Config{
 		PublicURL:      base,
 		CacheMaxAge:    c.CacheMaxAge,
 		TrustedProxies: c.TrustedProxies,
 		AccessLog:      c.AccessLog,
 		Version:        version,
 	}, svc, store, metrics, log)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,

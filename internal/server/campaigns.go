@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -120,5 +119,3 @@ func (s *Server) redirect(c echo.Context) error {
 	h["Referrer-Policy"] = valRefPolicy
 	return c.Redirect(http.StatusFound, x.Target)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -30,7 +30,12 @@ func (s *Server) routes() {
 	get("/go/:slug", s.redirect)
 	get("/s/:slug", s.redirect)
 
-	// Pages.
+	// Embedding: the script (current and pinned versions), the iframe page.
+	get("/embed.js", s.embedJS)
+	get("/embed/:file", s.embedVersioned)
+	get("/e/:slug", s.frame)
+
+	// Pages: the webmaster page and its assets.
 	get("/", s.index)
 	get("/static/*", s.staticFile)
 

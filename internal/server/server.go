@@ -53,11 +53,20 @@ type Server struct {
 	// Header values built once and shared by every response (see setShared).
 	imageCacheControl []string
 	hsts              []string
+	frameCSP          []string
+
+	embed *embedScript
 }
 
 // New returns a Server for svc. store is pinged by /readyz.
-func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.Logger) *Server {
+func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log}
+	var err error
+	if s.embed, err = buildEmbed(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	o := origin(cfg.PublicURL)
+	s.frameCSP = []string{valFrameCSPBase + "; img-src " + o + "; style-src " + o}
 	age := int(cfg.CacheMaxAge / time.Second)
 	// stale-while-revalidate lets a CDN answer at once while it refetches;
 	// stale-if-error keeps portals showing the badge if this server is down.
@@ -73,7 +82,7 @@ func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
-	return s
+	return s, nil
 }
 
 // Handler returns the root HTTP handler.

@@ -3,6 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha512"
+	"encoding/base64"
+	"html"
 	"image/png"
 	"io"
 	"log/slog"
@@ -12,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +59,10 @@ func newFixture(t testing.TB, cfg server.Config) *fixture {
 	if cfg.CacheMaxAge == 0 {
 		cfg.CacheMaxAge = 5 * time.Minute
 	}
-	srv := server.New(cfg, svc, st, m, slog.New(slog.DiscardHandler))
+	srv, err := server.New(cfg, svc, st, m, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &fixture{svc: svc, srv: srv, h: srv.Handler()}
 }
 
@@ -385,8 +392,11 @@ func TestTrustedProxies(t *testing.T) {
 		st, _ := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
 		defer st.Close()
 		svc := campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
-		srv := server.New(server.Config{PublicURL: publicURL, TrustedProxies: tt.trusted, AccessLog: true},
+		srv, err := server.New(server.Config{PublicURL: publicURL, TrustedProxies: tt.trusted, AccessLog: true},
 			svc, st, server.NewMetrics(svc.CacheLen), slog.New(slog.NewJSONHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := httptest.NewRequest("GET", "/healthz", nil)
 		r.RemoteAddr = tt.peer
 		r.Header.Set("X-Forwarded-For", "198.51.100.7")
@@ -446,7 +456,10 @@ func newFixtureWithLog(t testing.TB, log *slog.Logger) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: time.Minute, AccessLog: true}, f.svc, st, server.NewMetrics(f.svc.CacheLen), log)
+	srv, err := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: time.Minute, AccessLog: true}, f.svc, st, server.NewMetrics(f.svc.CacheLen), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &fixture{svc: f.svc, srv: srv, h: srv.Handler()}
 }
 
@@ -470,5 +483,93 @@ func TestRandomRequestsKeepTheCacheBounded(t *testing.T) {
 	valid := len(badge.Variants())
 	if n := f.svc.CacheLen(); n == 0 || n > valid {
 		t.Errorf("cache holds %d entries after the flood, want between 1 and %d", n, valid)
+	}
+}
+
+func TestEmbedScriptRoutes(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	r := f.do(t, "GET", "/embed.js")
+	js := body(t, r)
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") ||
+		r.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.Header.Get("Cache-Control"), "max-age=300") {
+		t.Errorf("/embed.js: %d %v", r.StatusCode, r.Header)
+	}
+	if !strings.Contains(js, `"https://badge.example.gov.vn"`) || strings.Contains(js, "{{") {
+		t.Error("/embed.js does not carry the public URL")
+	}
+	for _, bad := range []string{"eval(", "innerHTML", "document.cookie", "localStorage", "sessionStorage", "new Function"} {
+		if strings.Contains(js, bad) {
+			t.Errorf("/embed.js uses %s", bad)
+		}
+	}
+	// The page pins the versioned copy with the SRI hash of its bytes.
+	page := html.UnescapeString(body(t, f.do(t, "GET", "/")))
+	m := regexp.MustCompile(`/embed/(v1-[0-9a-f]{10}\.js)" integrity="(sha384-[A-Za-z0-9+/=]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the webmaster page does not pin a versioned script with SRI")
+	}
+	r = f.do(t, "GET", "/embed/"+m[1])
+	pinned := body(t, r)
+	sum := sha512.Sum384([]byte(pinned))
+	if got := "sha384-" + base64.StdEncoding.EncodeToString(sum[:]); got != m[2] || pinned != js {
+		t.Errorf("/embed/%s hashes to %s, the page says %s", m[1], got, m[2])
+	}
+	if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned script Cache-Control = %q, want immutable", cc)
+	}
+	if r := f.do(t, "GET", "/embed/v1-0000000000.js"); r.StatusCode != 404 {
+		t.Errorf("an unknown versioned script answers %d, want 404", r.StatusCode)
+	}
+	if r := f.do(t, "GET", "/static/embed.js"); r.StatusCode != 404 {
+		t.Errorf("/static/embed.js (the unfilled template) answers %d, want 404", r.StatusCode)
+	}
+}
+
+func TestFramePage(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	r := f.do(t, "GET", "/e/bnv?size=256&theme=dark")
+	b := body(t, r)
+	if r.StatusCode != 200 || !strings.Contains(b, `src="https://badge.example.gov.vn/b/bnv.svg?layout=badge&amp;size=256&amp;theme=dark"`) ||
+		!strings.Contains(b, `width="256" height="320"`) || !strings.Contains(b, `target="_blank" rel="noopener noreferrer"`) {
+		t.Errorf("/e/bnv = %d:\n%s", r.StatusCode, b)
+	}
+	if strings.Contains(b, "<script") {
+		t.Error("the iframe page has a script")
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "img-src https://badge.example.gov.vn") || strings.Contains(csp, "frame-ancestors") || r.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("/e/bnv must be frameable with a strict CSP: CSP %q, X-Frame-Options %q", csp, r.Header.Get("X-Frame-Options"))
+	}
+	for path, code := range map[string]int{"/e/nope": 404, "/e/bnv?size=7": 400, "/e/bnv?layout=card&size=128": 400} {
+		if r := f.do(t, "GET", path); r.StatusCode != code {
+			t.Errorf("GET %s = %d, want %d", path, r.StatusCode, code)
+		}
+	}
+}
+
+func TestWebmasterPageEscapesAndValidates(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	if _, err := f.svc.Create(context.Background(), campaign.Campaign{
+		Slug: "xss", Title: `<b>T</b>`, Caption: `"><script>alert(1)</script>`, Target: "https://zalo.me/9",
+	}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := body(t, f.do(t, "GET", "/?c=xss"))
+	if strings.Contains(b, "<script>alert") || strings.Contains(b, `"><script`) {
+		t.Error("the webmaster page lets a caption out of its attribute")
+	}
+	for _, want := range []string{"img-src https://badge.example.gov.vn", "script-src https://badge.example.gov.vn", "frame-src https://badge.example.gov.vn", "NukeViet", "WordPress", "Joomla", `download="xss.svg"`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("the webmaster page lacks %q", want)
+		}
+	}
+	// A card is widened rather than refused, so changing controls one at a time never fails.
+	if r := f.do(t, "GET", "/?c=bnv&layout=card&size=128"); r.StatusCode != 200 || !strings.Contains(body(t, r), `data-size=&#34;256&#34;`) {
+		t.Errorf("card at 128 on the page: %d", r.StatusCode)
+	}
+	for path, code := range map[string]int{"/?size=7": 400, "/?theme=neon": 400, "/?layout=x": 400, "/?c=nope": 404} {
+		if r := f.do(t, "GET", path); r.StatusCode != code {
+			t.Errorf("GET %s = %d, want %d", path, r.StatusCode, code)
+		}
 	}
 }
