@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/logging"
@@ -269,10 +270,7 @@ func rotate(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer store.Close()
-	actor := "cli"
-	if u := getenv("USER"); u != "" {
-		actor = "cli:" + u
-	}
+	actor := cliActor(getenv)
 	svc := campaign.NewService(store, campaign.Config{Policy: campaign.Policy{Hosts: c.AllowHosts}, PublicURL: c.PublicURL})
 	got, err := svc.Rotate(ctx, rest[0], rest[1], expect, actor)
 	if err != nil {
@@ -352,4 +350,13 @@ func serveDebug(addr string, log *slog.Logger) (func(), error) {
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("serving pprof", "addr", ln.Addr().String())
 	return func() { hs.Close() }, nil
+}
+
+// cliActor is who the audit trail says made a change from the command line.
+func cliActor(getenv func(string) string) audit.Actor {
+	name := "cli"
+	if u := getenv("USER"); u != "" {
+		name = "cli:" + u
+	}
+	return audit.Actor{Name: name, Role: "admin", UserAgent: "oabadge " + version}
 }

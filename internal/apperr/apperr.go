@@ -26,6 +26,12 @@ const (
 	Conflict
 	// Unavailable means a dependency (the database) cannot take writes now.
 	Unavailable
+	// Unauthorized means the caller is not signed in (or the token is bad).
+	Unauthorized
+	// Forbidden means the caller may not do this.
+	Forbidden
+	// TooMany means the caller must wait before trying again.
+	TooMany
 )
 
 // Error is an error a person can act on: Msg is safe to show to clients.
@@ -57,6 +63,21 @@ func NotFoundf(format string, args ...any) error {
 // Conflictf returns a Conflict error with a formatted message.
 func Conflictf(format string, args ...any) error {
 	return &Error{Kind: Conflict, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Forbiddenf returns a Forbidden error with a formatted message.
+func Forbiddenf(format string, args ...any) error {
+	return &Error{Kind: Forbidden, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Unauthorizedf returns an Unauthorized error with a formatted message.
+func Unauthorizedf(format string, args ...any) error {
+	return &Error{Kind: Unauthorized, Msg: fmt.Sprintf(format, args...)}
+}
+
+// TooManyf returns a TooMany error with a formatted message.
+func TooManyf(format string, args ...any) error {
+	return &Error{Kind: TooMany, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Unavailablef wraps cause as an Unavailable error.

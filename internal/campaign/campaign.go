@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
 )
 
@@ -31,12 +32,15 @@ const (
 // Campaign is one badge. Version starts at 1 and grows by one with every
 // change of Target; clients use it as an ETag-like precondition.
 type Campaign struct {
-	Slug      string
-	Title     string
-	Caption   string
-	Target    string
-	Version   int64
-	QRMode    QRMode
+	Slug    string
+	Title   string
+	Caption string
+	Target  string
+	Version int64
+	QRMode  QRMode
+	// OAIDs, when not empty, are the only Official Account ids a target
+	// may name: a host allowlist alone would accept an attacker's own OA.
+	OAIDs     []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -45,27 +49,85 @@ type Campaign struct {
 type Revision struct {
 	Version   int64
 	Target    string
+	Kind      string // create, rotate or rollback
 	Actor     string
+	Approver  string // the second person, when one approved it
 	CreatedAt time.Time
 }
 
-// Store keeps campaigns durably. Implementations return apperr kinds:
-// NotFound for an unknown slug, Conflict for a duplicate slug or a stale
-// version, Unavailable when the database cannot take writes.
+// Rotation is a change of target as a store applies it.
+type Rotation struct {
+	Slug   string
+	Expect int64 // the version it applies to; 0 for whatever is current
+	Target string
+	Kind   string // rotate or rollback
+	At     time.Time
+	// Approver is who approved it, and Proposal the proposal it carries
+	// out (0 for a direct rotation).
+	Approver string
+	Proposal int64
+}
+
+// Proposal states.
+const (
+	Pending   = "pending"   // waits for approval
+	Approved  = "approved"  // approved, waits for its time
+	Applied   = "applied"   // carried out
+	Rejected  = "rejected"  // refused by an approver
+	Cancelled = "cancelled" // withdrawn by its proposer
+	Failed    = "failed"    // could not be carried out (the campaign moved on)
+)
+
+// Proposal is a rotation that waits: for a second person's approval (the
+// two-person rule, or an editor's proposal) or for its scheduled time.
+type Proposal struct {
+	ID           int64
+	Slug         string
+	Target       string
+	Kind         string // rotate or rollback
+	BaseVersion  int64  // the version it was proposed against
+	Proposer     string
+	ProposerRole string
+	RunAt        *time.Time // nil: as soon as approved
+	Status       string
+	Approver     string
+	Reason       string // why it failed or was rejected
+	CreatedAt    time.Time
+	DecidedAt    *time.Time
+}
+
+// Store keeps campaigns durably. Every method that changes something also
+// appends its audit entry, in the same transaction. Implementations return
+// apperr kinds: NotFound for an unknown slug or proposal, Conflict for a
+// duplicate slug or a stale version, Unavailable when the database cannot
+// take writes.
 type Store interface {
 	// Campaigns returns every campaign, ordered by slug.
 	Campaigns(ctx context.Context) ([]Campaign, error)
 	// Campaign returns the campaign named slug.
 	Campaign(ctx context.Context, slug string) (Campaign, error)
-	// CreateCampaign stores c as version 1 together with its first
-	// history row, in one transaction.
-	CreateCampaign(ctx context.Context, c Campaign, actor string) error
-	// Rotate sets slug's target to target as the next version and appends
-	// the history row, in one transaction. A non-zero expect must equal the
-	// current version or nothing changes and the error is a Conflict.
-	Rotate(ctx context.Context, slug string, expect int64, target, actor string, at time.Time) (Campaign, error)
+	// CreateCampaign stores c as version 1 with its first history row.
+	CreateCampaign(ctx context.Context, c Campaign, by audit.Actor) error
+	// UpdateCampaign stores c's title, caption, QR mode, pinned ids and
+	// update time; the target and version are not touched.
+	UpdateCampaign(ctx context.Context, c Campaign, by audit.Actor) (Campaign, error)
+	// Rotate sets the target as the next version and appends the history
+	// row. A non-zero r.Expect must equal the current version, or nothing
+	// changes and the error is a Conflict. A non-zero r.Proposal must be
+	// pending or approved, and is marked applied.
+	Rotate(ctx context.Context, r Rotation, by audit.Actor) (Campaign, error)
 	// History returns slug's revisions, newest first.
 	History(ctx context.Context, slug string) ([]Revision, error)
+
+	// CreateProposal stores p (its ID and CreatedAt are set by the store).
+	CreateProposal(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error)
+	// Proposal returns the proposal id.
+	Proposal(ctx context.Context, id int64) (Proposal, error)
+	// Proposals returns the proposals in status (all when empty), newest first.
+	Proposals(ctx context.Context, status string) ([]Proposal, error)
+	// DecideProposal moves a pending (or approved) proposal to status,
+	// recording who decided, when and why.
+	DecideProposal(ctx context.Context, id int64, status, reason string, at time.Time, by audit.Actor) (Proposal, error)
 }
 
 // Watcher is implemented by stores that can tell when another process has
@@ -111,5 +173,18 @@ func normalize(c *Campaign) error {
 	default:
 		return apperr.Invalidf("qr mode %q: use %q or %q", c.QRMode, Direct, Redirect)
 	}
+	if len(c.OAIDs) > MaxOAIDs {
+		return apperr.Invalidf("at most %d pinned Official Account ids", MaxOAIDs)
+	}
+	for _, id := range c.OAIDs {
+		if !oaIDRE.MatchString(id) {
+			return apperr.Invalidf("Official Account id %q: use the digits of the OA's id", id)
+		}
+	}
 	return nil
 }
+
+// MaxOAIDs bounds a campaign's pinned Official Account ids.
+const MaxOAIDs = 20
+
+var oaIDRE = regexp.MustCompile(`^[0-9]{1,32}$`)

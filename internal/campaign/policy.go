@@ -98,3 +98,48 @@ func (p Policy) allows(host string) bool {
 	}
 	return false
 }
+
+// OAID returns the Official Account id a Zalo target names: the first path
+// segment of a zalo.me link (https://zalo.me/1234567890), or the id query
+// parameter, or else the first all-digit path segment, of an oa.zalo.me
+// link. It returns "" when the target names none.
+func OAID(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return ""
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	switch u.Hostname() {
+	case "zalo.me":
+		if oaIDRE.MatchString(segs[0]) {
+			return segs[0]
+		}
+	case "oa.zalo.me":
+		if id := u.Query().Get("id"); oaIDRE.MatchString(id) {
+			return id
+		}
+		for _, s := range segs {
+			if oaIDRE.MatchString(s) {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// checkPinned refuses target unless it names one of ids (when there are any).
+func checkPinned(target string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	id := OAID(target)
+	for _, x := range ids {
+		if id != "" && id == x {
+			return nil
+		}
+	}
+	if id == "" {
+		return apperr.Invalidf("target names no Official Account id; this campaign is pinned to %s", strings.Join(ids, ", "))
+	}
+	return apperr.Invalidf("target's Official Account id %s is not pinned for this campaign (pinned: %s)", id, strings.Join(ids, ", "))
+}

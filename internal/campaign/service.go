@@ -2,6 +2,8 @@ package campaign
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
 )
 
@@ -76,8 +79,11 @@ type Config struct {
 	// PublicURL is the server's external base URL, without a trailing
 	// slash, written into redirect-mode QR codes.
 	PublicURL string
-	// PollInterval is how often a store that cannot notify is re-read.
+	// PollInterval is how often a store that cannot notify is re-read,
+	// and how often due scheduled rotations are looked for.
 	PollInterval time.Duration
+	// TwoPerson makes every rotation wait for a second admin's approval.
+	TwoPerson bool
 	Observer     Observer
 	Logger       *slog.Logger
 	// Now is the clock; tests fix it.
@@ -288,42 +294,232 @@ func insertSorted(list []Campaign, c Campaign) []Campaign {
 }
 
 // Create validates and stores a new campaign at version 1.
-func (s *Service) Create(ctx context.Context, c Campaign, actor string) (Campaign, error) {
+func (s *Service) Create(ctx context.Context, c Campaign, by audit.Actor) (Campaign, error) {
 	if err := normalize(&c); err != nil {
 		return Campaign{}, err
 	}
-	target, err := s.checkTarget(c, c.Target)
+	target, err := s.CheckTarget(c, c.Target)
 	if err != nil {
 		return Campaign{}, err
 	}
 	now := s.cfg.Now().UTC()
 	c.Target, c.Version, c.CreatedAt, c.UpdatedAt = target, 1, now, now
-	if err := s.store.CreateCampaign(ctx, c, actor); err != nil {
+	if err := s.store.CreateCampaign(ctx, c, by); err != nil {
 		return Campaign{}, err
 	}
 	s.apply(c)
 	return c, nil
 }
 
-// Rotate points the campaign named slug at target as its next version. When
-// expect is non-zero it must be the current version (an optimistic lock
-// against two admins rotating at once). When Rotate returns, every badge,
-// JSON and redirect this process serves reflects the new target.
-func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, actor string) (Campaign, error) {
+// Update is a change to a campaign's look and rules; nil fields stay.
+type Update struct {
+	Title, Caption *string
+	QRMode         *QRMode
+	OAIDs          *[]string
+}
+
+// Update changes the campaign named slug. The target is changed only by
+// rotations; pinning ids that the current target does not name is refused.
+func (s *Service) Update(ctx context.Context, slug string, u Update, by audit.Actor) (Campaign, error) {
 	c, err := s.store.Campaign(ctx, slug)
 	if err != nil {
 		return Campaign{}, err
 	}
-	target, err = s.checkTarget(c, target)
-	if err != nil {
+	if u.Title != nil {
+		c.Title = *u.Title
+	}
+	if u.Caption != nil {
+		c.Caption = *u.Caption
+	}
+	if u.QRMode != nil {
+		c.QRMode = *u.QRMode
+	}
+	if u.OAIDs != nil {
+		c.OAIDs = *u.OAIDs
+	}
+	if err := normalize(&c); err != nil {
 		return Campaign{}, err
 	}
-	c, err = s.store.Rotate(ctx, slug, expect, target, actor, s.cfg.Now().UTC())
+	if _, err := s.CheckTarget(c, c.Target); err != nil {
+		return Campaign{}, apperr.Invalidf("the current target would not be allowed: %s", apperr.Message(err))
+	}
+	c.UpdatedAt = s.cfg.Now().UTC()
+	c, err = s.store.UpdateCampaign(ctx, c, by)
 	if err != nil {
 		return Campaign{}, err
 	}
 	s.apply(c)
 	return c, nil
+}
+
+// Request is a change of target someone asks for.
+type Request struct {
+	Slug   string
+	Target string
+	// Expect is the version the requester saw; the change applies only to
+	// it (0: whatever is current, for the command line).
+	Expect int64
+	// RunAt schedules the change; nil is now.
+	RunAt *time.Time
+	// Kind is "rotate" or "rollback".
+	Kind string
+}
+
+// RequestRotation validates r and either applies it at once, returning the
+// campaign, or stores it as a proposal, returning that. It applies at once
+// only when mayApply (the caller is an admin), the two-person rule is off
+// and no time is set; an admin's scheduled change is approved already.
+// When a change is applied, every badge, JSON and redirect this process
+// serves reflects it before RequestRotation returns.
+func (s *Service) RequestRotation(ctx context.Context, r Request, by audit.Actor, mayApply bool) (Campaign, *Proposal, error) {
+	if r.Kind == "" {
+		r.Kind = "rotate"
+	}
+	c, err := s.store.Campaign(ctx, r.Slug)
+	if err != nil {
+		return Campaign{}, nil, err
+	}
+	target, err := s.CheckTarget(c, r.Target)
+	if err != nil {
+		return Campaign{}, nil, err
+	}
+	if r.Expect != 0 && r.Expect != c.Version {
+		return Campaign{}, nil, apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", r.Slug, c.Version, r.Expect)
+	}
+	now := s.cfg.Now().UTC()
+	if r.RunAt != nil && !r.RunAt.After(now) {
+		r.RunAt = nil // a time in the past means now
+	}
+	if mayApply && !s.cfg.TwoPerson && r.RunAt == nil {
+		c, err := s.store.Rotate(ctx, Rotation{Slug: r.Slug, Expect: c.Version, Target: target, Kind: r.Kind, At: now}, by)
+		if err != nil {
+			return Campaign{}, nil, err
+		}
+		s.apply(c)
+		return c, nil, nil
+	}
+	p := Proposal{Slug: r.Slug, Target: target, Kind: r.Kind, BaseVersion: c.Version, Proposer: by.Name,
+		ProposerRole: by.Role, RunAt: r.RunAt, Status: Pending, CreatedAt: now}
+	if mayApply && !s.cfg.TwoPerson {
+		p.Status, p.Approver = Approved, by.Name // scheduled by an admin: nothing to approve
+	}
+	p, err = s.store.CreateProposal(ctx, p, by)
+	if err != nil {
+		return Campaign{}, nil, err
+	}
+	return c, &p, nil
+}
+
+// Rotate points slug at target at once, as its next version: the command
+// line's rotation, made by an operator with access to the database itself.
+func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, by audit.Actor) (Campaign, error) {
+	c, _, err := s.RequestRotation(ctx, Request{Slug: slug, Target: target, Expect: expect}, by, true)
+	if err == nil && s.cfg.TwoPerson {
+		err = errors.New("campaign: Rotate is not available under the two-person rule")
+	}
+	return c, err
+}
+
+// Approve approves proposal id as by, who must not be its proposer, and
+// applies it unless it is scheduled for later. A proposal whose campaign
+// has moved on since is marked failed, and the error is a Conflict.
+func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Proposal, error) {
+	p, err := s.store.Proposal(ctx, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	if p.Status != Pending {
+		return p, apperr.Conflictf("proposal %d is %s, not pending", id, p.Status)
+	}
+	if p.Proposer == by.Name {
+		return p, apperr.Forbiddenf("you proposed this change; another admin must approve it")
+	}
+	now := s.cfg.Now().UTC()
+	if p.RunAt != nil && p.RunAt.After(now) {
+		return s.store.DecideProposal(ctx, id, Approved, "", now, by)
+	}
+	p.Approver = by.Name
+	return s.carryOut(ctx, p, by)
+}
+
+// carryOut applies an approved (or being approved) proposal.
+func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error) {
+	now := s.cfg.Now().UTC()
+	c, err := s.store.Rotate(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
+		Approver: p.Approver, Proposal: p.ID}, by)
+	if apperr.KindOf(err) == apperr.Conflict {
+		cur, _ := s.store.Campaign(ctx, p.Slug)
+		reason := fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion)
+		if _, derr := s.store.DecideProposal(ctx, p.ID, Failed, reason, now, by); derr != nil {
+			return p, derr
+		}
+		return p, apperr.Conflictf("%s; propose it again", reason)
+	}
+	if err != nil {
+		return p, err
+	}
+	s.apply(c)
+	return s.store.Proposal(ctx, p.ID)
+}
+
+// Reject refuses (or, by its proposer, withdraws) pending proposal id.
+func (s *Service) Reject(ctx context.Context, id int64, reason string, by audit.Actor) (Proposal, error) {
+	p, err := s.store.Proposal(ctx, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	if p.Status != Pending && p.Status != Approved {
+		return p, apperr.Conflictf("proposal %d is %s already", id, p.Status)
+	}
+	status := Rejected
+	if p.Proposer == by.Name {
+		status = Cancelled
+	}
+	return s.store.DecideProposal(ctx, id, status, reason, s.cfg.Now().UTC(), by)
+}
+
+// Proposals returns the proposals in status (all when empty), newest first.
+func (s *Service) Proposals(ctx context.Context, status string) ([]Proposal, error) {
+	return s.store.Proposals(ctx, status)
+}
+
+// Scheduler is the actor that carries out scheduled rotations.
+var Scheduler = audit.Actor{Name: "system:scheduler", Role: "admin"}
+
+// ApplyDue carries out approved proposals whose time has come. Run calls
+// it every poll interval.
+func (s *Service) ApplyDue(ctx context.Context) error {
+	ps, err := s.store.Proposals(ctx, Approved)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	var errs []error
+	for _, p := range ps {
+		if p.RunAt != nil && p.RunAt.After(now) {
+			continue
+		}
+		if _, err := s.carryOut(ctx, p, Scheduler); err != nil {
+			errs = append(errs, fmt.Errorf("proposal %d: %w", p.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Preview renders variant v of the campaign named slug as it would look
+// pointing at target, without storing anything, after the same checks a
+// rotation makes. It returns the canonical target too.
+func (s *Service) Preview(ctx context.Context, slug, target string, v badge.Variant) ([]byte, string, error) {
+	c, err := s.store.Campaign(ctx, slug)
+	if err != nil {
+		return nil, "", err
+	}
+	if target, err = s.CheckTarget(c, target); err != nil {
+		return nil, "", err
+	}
+	c.Target = target
+	b, err := badge.Render(badge.Content{Code: s.QRContent(c), Title: c.Title, Caption: c.Caption}, v)
+	return b, target, err
 }
 
 // History returns slug's target history, newest first.
@@ -331,11 +527,15 @@ func (s *Service) History(ctx context.Context, slug string) ([]Revision, error) 
 	return s.store.History(ctx, slug)
 }
 
-// checkTarget applies the policy and makes sure the QR code c would carry
-// with this target fits every variant.
-func (s *Service) checkTarget(c Campaign, target string) (string, error) {
+// CheckTarget applies the policy and c's pinned ids to target, and makes
+// sure the QR code c would carry with it fits every variant. It returns
+// the target in canonical form.
+func (s *Service) CheckTarget(c Campaign, target string) (string, error) {
 	target, err := s.cfg.Policy.Check(target)
 	if err != nil {
+		return "", err
+	}
+	if err := checkPinned(target, c.OAIDs); err != nil {
 		return "", err
 	}
 	c.Target = target
@@ -344,6 +544,9 @@ func (s *Service) checkTarget(c Campaign, target string) (string, error) {
 	}
 	return target, nil
 }
+
+// Demo is the actor that creates the demo campaign.
+var Demo = audit.Actor{Name: "system:demo", Role: "admin"}
 
 // EnsureDemo creates c when the store holds no campaign at all, so a first
 // run shows a badge at once. It reports whether it created it.
@@ -355,7 +558,7 @@ func (s *Service) EnsureDemo(ctx context.Context, c Campaign) (bool, error) {
 	if len(list) > 0 {
 		return false, nil
 	}
-	if _, err := s.Create(ctx, c, "system:demo"); err != nil {
+	if _, err := s.Create(ctx, c, Demo); err != nil {
 		if apperr.KindOf(err) == apperr.Conflict {
 			return false, nil // another process created it first
 		}
@@ -374,6 +577,7 @@ func (s *Service) Run(ctx context.Context) error {
 			s.cfg.Logger.Warn("refreshing campaigns", "err", err)
 		}
 	}
+	go s.runScheduler(ctx)
 	if w, ok := s.store.(Watcher); ok {
 		for ctx.Err() == nil {
 			err := w.Watch(ctx, refresh)
@@ -397,6 +601,22 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			refresh()
+		}
+	}
+}
+
+// runScheduler applies due scheduled rotations every poll interval.
+func (s *Service) runScheduler(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.ApplyDue(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("applying scheduled rotations", "err", err)
+			}
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
@@ -23,6 +24,8 @@ type counter struct{ hits, misses, renders atomic.Int64 }
 func (c *counter) CacheHit()                                    { c.hits.Add(1) }
 func (c *counter) CacheMiss()                                   { c.misses.Add(1) }
 func (c *counter) Rendered(badge.Variant, time.Duration, error) { c.renders.Add(1) }
+
+var testActor = audit.Actor{Name: "tester", Role: "admin", IP: "192.0.2.1", UserAgent: "go test"}
 
 var fixed = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 
@@ -51,7 +54,7 @@ var bnv = campaign.Campaign{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Capti
 
 func create(t *testing.T, svc *campaign.Service, c campaign.Campaign) campaign.Campaign {
 	t.Helper()
-	got, err := svc.Create(context.Background(), c, "test")
+	got, err := svc.Create(context.Background(), c, testActor)
 	if err != nil {
 		t.Fatalf("Create(%s): %v", c.Slug, err)
 	}
@@ -71,7 +74,7 @@ func TestRotateServesTheNewTargetAtOnce(t *testing.T) {
 	if n := svc.CacheLen(); n != len(variants) {
 		t.Fatalf("CacheLen = %d after %d renders", n, len(variants))
 	}
-	c, err := svc.Rotate(ctx, "bnv", "https://zalo.me/2222", 1, "alice")
+	c, err := svc.Rotate(ctx, "bnv", "https://zalo.me/2222", 1, testActor)
 	if err != nil {
 		t.Fatalf("Rotate: %v", err)
 	}
@@ -112,12 +115,12 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 		{"too long for the QR", "https://zalo.me/" + string(bytes.Repeat([]byte("a"), 200)), 1, apperr.Invalid},
 	}
 	for _, tt := range tests {
-		_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, "mallory")
+		_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, testActor)
 		if apperr.KindOf(err) != tt.kind {
 			t.Errorf("%s: Rotate = %v, want kind %v", tt.name, err, tt.kind)
 		}
 	}
-	if _, err := svc.Rotate(ctx, "nope", "https://zalo.me/2", 0, "x"); apperr.KindOf(err) != apperr.NotFound {
+	if _, err := svc.Rotate(ctx, "nope", "https://zalo.me/2", 0, testActor); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("Rotate(nope) = %v, want NotFound", err)
 	}
 	h, _ := st.History(ctx, "bnv")
@@ -202,7 +205,7 @@ func TestCreateValidates(t *testing.T) {
 		{Slug: "ok", Title: "t", Caption: "c", Target: bnv.Target, QRMode: "sideways"},
 	}
 	for _, c := range bad {
-		if _, err := svc.Create(context.Background(), c, "x"); apperr.KindOf(err) != apperr.Invalid {
+		if _, err := svc.Create(context.Background(), c, testActor); apperr.KindOf(err) != apperr.Invalid {
 			t.Errorf("Create(%+v) = %v, want Invalid", c, err)
 		}
 	}
@@ -215,7 +218,7 @@ func TestCreateValidates(t *testing.T) {
 	if got.Caption != bnv.Caption {
 		t.Errorf("Create stored caption %q, want the NFC form %q", got.Caption, bnv.Caption)
 	}
-	if _, err := svc.Create(context.Background(), bnv, "x"); apperr.KindOf(err) != apperr.Conflict {
+	if _, err := svc.Create(context.Background(), bnv, testActor); apperr.KindOf(err) != apperr.Conflict {
 		t.Errorf("second Create(bnv) = %v, want Conflict", err)
 	}
 }
@@ -231,7 +234,7 @@ func TestRedirectModeEncodesTheStableURL(t *testing.T) {
 	}
 	v := badge.DefaultVariant(badge.PNG)
 	a1, _ := svc.Badge(ctx, "bnv", v)
-	if _, err := svc.Rotate(ctx, "bnv", "https://zalo.me/2222", 0, "x"); err != nil {
+	if _, err := svc.Rotate(ctx, "bnv", "https://zalo.me/2222", 0, testActor); err != nil {
 		t.Fatal(err)
 	}
 	a2, _ := svc.Badge(ctx, "bnv", v)
@@ -263,7 +266,7 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 	go func() { defer close(done); svc.Run(ctx) }()
 
 	other, _, _ := newService(t, path)
-	if _, err := other.Rotate(context.Background(), "bnv", "https://zalo.me/3333", 1, "cli"); err != nil {
+	if _, err := other.Rotate(context.Background(), "bnv", "https://zalo.me/3333", 1, testActor); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -289,7 +292,7 @@ func BenchmarkBadgeHit(b *testing.B) {
 	}
 	defer st.Close()
 	svc := campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
-	if _, err := svc.Create(context.Background(), bnv, "x"); err != nil {
+	if _, err := svc.Create(context.Background(), bnv, testActor); err != nil {
 		b.Fatal(err)
 	}
 	ctx, v := context.Background(), badge.DefaultVariant(badge.SVG)

@@ -109,7 +109,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: caption, Target: "https://zalo.me/1111"},
 		{Slug: "tinh", Title: "Zalo OA UBND tỉnh", Caption: "Theo dõi Zalo OA UBND tỉnh", Target: "https://zalo.me/2222"},
 	} {
-		if _, err := svc.Create(context.Background(), c, "test"); err != nil {
+		if _, err := svc.Create(context.Background(), c, testActor); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/server"
@@ -31,6 +32,8 @@ import (
 )
 
 const publicURL = "https://badge.example.gov.vn"
+
+var testActor = audit.Actor{Name: "tester", Role: "admin", IP: "192.0.2.1", UserAgent: "go test"}
 
 type fixture struct {
 	svc *campaign.Service
@@ -50,7 +53,7 @@ func newFixture(t testing.TB, cfg server.Config) *fixture {
 	svc = campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, PublicURL: publicURL, Observer: m})
 	if _, err := svc.Create(context.Background(), campaign.Campaign{
 		Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ", Target: "https://zalo.me/1111",
-	}, "test"); err != nil {
+	}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.PublicURL == "" {
@@ -284,7 +287,7 @@ func TestCampaignJSONAndRedirectFollowRotation(t *testing.T) {
 	}
 	oldPNG := body(t, f.do(t, "GET", "/b/bnv.png?size=256"))
 
-	if _, err := f.svc.Rotate(context.Background(), "bnv", "https://zalo.me/2222", 1, "alice"); err != nil {
+	if _, err := f.svc.Rotate(context.Background(), "bnv", "https://zalo.me/2222", 1, testActor); err != nil {
 		t.Fatal(err)
 	}
 	if r := f.do(t, "GET", "/api/v1/campaigns/bnv", "If-None-Match", etag); r.StatusCode != 200 || !strings.Contains(body(t, r), `"version":2`) {
@@ -551,7 +554,7 @@ func TestWebmasterPageEscapesAndValidates(t *testing.T) {
 	f := newFixture(t, server.Config{})
 	if _, err := f.svc.Create(context.Background(), campaign.Campaign{
 		Slug: "xss", Title: `<b>T</b>`, Caption: `"><script>alert(1)</script>`, Target: "https://zalo.me/9",
-	}, "test"); err != nil {
+	}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	b := body(t, f.do(t, "GET", "/?c=xss"))

@@ -22,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
@@ -38,6 +39,7 @@ type Store struct {
 var (
 	_ campaign.Store   = (*Store)(nil)
 	_ campaign.Watcher = (*Store)(nil)
+	_ auth.Store       = (*Store)(nil)
 )
 
 // dsn returns the driver DSN for path. Pragmas go in the DSN because they
@@ -163,136 +165,21 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 func parseTime(s string) (time.Time, error) { return time.Parse(timeFormat, s) }
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, created_at, updated_at"
-
-type scanner interface{ Scan(...any) error }
-
-func scanCampaign(r scanner) (campaign.Campaign, error) {
-	var c campaign.Campaign
-	var mode, created, updated string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &created, &updated); err != nil {
-		return c, err
+// nullTime formats an optional time for a nullable column.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
 	}
-	c.QRMode = campaign.QRMode(mode)
-	var err error
-	if c.CreatedAt, err = parseTime(created); err != nil {
-		return c, err
-	}
-	c.UpdatedAt, err = parseTime(updated)
-	return c, err
+	return formatTime(*t)
 }
 
-// Campaigns implements campaign.Store.
-func (s *Store) Campaigns(ctx context.Context) ([]campaign.Campaign, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+campaignColumns+" FROM campaigns ORDER BY slug")
-	if err != nil {
-		return nil, classify(err)
+// parseNullTime reads a nullable time column.
+func parseNullTime(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
 	}
-	defer rows.Close()
-	var out []campaign.Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// Campaign implements campaign.Store.
-func (s *Store) Campaign(ctx context.Context, slug string) (campaign.Campaign, error) {
-	c, err := scanCampaign(s.db.QueryRowContext(ctx, "SELECT "+campaignColumns+" FROM campaigns WHERE slug = ?", slug))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, apperr.NotFoundf("no campaign %q", slug)
-	}
-	return c, classify(err)
-}
-
-// CreateCampaign implements campaign.Store.
-func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, actor string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE slug = ?", c.Slug).Scan(&exists)
-		if err != nil {
-			return err
-		}
-		if exists > 0 {
-			return apperr.Conflictf("campaign %q already exists", c.Slug)
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO targets (campaign_id, version, target, actor, created_at) VALUES (?, ?, ?, ?, ?)",
-			id, c.Version, c.Target, actor, formatTime(c.CreatedAt))
-		return err
-	})
-}
-
-// Rotate implements campaign.Store.
-func (s *Store) Rotate(ctx context.Context, slug string, expect int64, target, actor string, at time.Time) (campaign.Campaign, error) {
-	var c campaign.Campaign
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		var err error
-		c, err = scanCampaign(tx.QueryRowContext(ctx, "SELECT "+campaignColumns+" FROM campaigns WHERE slug = ?", slug))
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.NotFoundf("no campaign %q", slug)
-		}
-		if err != nil {
-			return err
-		}
-		if expect != 0 && expect != c.Version {
-			return apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", slug, c.Version, expect)
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM campaigns WHERE slug = ?", slug).Scan(&id); err != nil {
-			return err
-		}
-		c.Version++
-		c.Target = target
-		c.UpdatedAt = at.UTC()
-		if _, err := tx.ExecContext(ctx, "INSERT INTO targets (campaign_id, version, target, actor, created_at) VALUES (?, ?, ?, ?, ?)",
-			id, c.Version, target, actor, formatTime(at)); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE campaigns SET target = ?, version = ?, updated_at = ? WHERE id = ?",
-			target, c.Version, formatTime(at), id)
-		return err
-	})
-	return c, err
-}
-
-// History implements campaign.Store.
-func (s *Store) History(ctx context.Context, slug string) ([]campaign.Revision, error) {
-	if _, err := s.Campaign(ctx, slug); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT t.version, t.target, t.actor, t.created_at
-		FROM targets t JOIN campaigns c ON c.id = t.campaign_id
-		WHERE c.slug = ? ORDER BY t.version DESC`, slug)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	var out []campaign.Revision
-	for rows.Next() {
-		var r campaign.Revision
-		var at string
-		if err := rows.Scan(&r.Version, &r.Target, &r.Actor, &at); err != nil {
-			return nil, err
-		}
-		if r.CreatedAt, err = parseTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	t, err := parseTime(s.String)
+	return &t, err
 }
 
 // WatchInterval is how often Watch looks for commits by other connections.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
 	"github.com/oabadge/oabadge/internal/store/storetest"
@@ -25,7 +27,7 @@ func open(t *testing.T, path string) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) campaign.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return open(t, filepath.Join(t.TempDir(), "sub", "dir", "test.db"))
 	})
 }
@@ -66,13 +68,13 @@ func TestReopen(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	c := campaign.Campaign{Slug: "bnv", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Redirect, CreatedAt: now, UpdatedAt: now}
-	if err := s1.CreateCampaign(ctx, c, "x"); err != nil {
+	if err := s1.CreateCampaign(ctx, c, audit.Actor{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	s1.Close()
 	s2 := open(t, path)
 	got, err := s2.Campaign(ctx, "bnv")
-	if err != nil || got != c {
+	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Errorf("after reopen: %+v, %v; want %+v", got, err, c)
 	}
 	if err := s2.IntegrityCheck(ctx); err != nil {
@@ -91,7 +93,7 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 	go a.Watch(ctx, func() { changed <- struct{}{} })
 	<-changed // the initial call
 	now := time.Now().UTC()
-	if err := b.CreateCampaign(ctx, campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Direct, CreatedAt: now, UpdatedAt: now}, "cli"); err != nil {
+	if err := b.CreateCampaign(ctx, campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Direct, CreatedAt: now, UpdatedAt: now}, audit.Actor{Name: "cli"}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

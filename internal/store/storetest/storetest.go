@@ -1,28 +1,76 @@
-// Package storetest is the conformance suite every campaign.Store passes,
-// so the SQLite and PostgreSQL stores behave the same.
+// Package storetest is the conformance suite every store passes, so the
+// SQLite and PostgreSQL stores behave the same.
 package storetest
 
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
+// Store is everything a store implements.
+type Store interface {
+	campaign.Store
+	auth.Store
+	audit.Reader
+}
+
 // Opener returns a new, empty store for one subtest. Use t.Cleanup to close it.
-type Opener func(t *testing.T) campaign.Store
+type Opener func(t *testing.T) Store
 
 var t0 = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
+
+var (
+	alice = audit.Actor{Name: "alice", Role: "admin", IP: "192.0.2.1", UserAgent: "test/1"}
+	bob   = audit.Actor{Name: "bob", Role: "admin", IP: "192.0.2.2", UserAgent: "test/1"}
+)
 
 func sample(slug string) campaign.Campaign {
 	return campaign.Campaign{
 		Slug: slug, Title: "Zalo OA Bộ Nội vụ", Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ",
 		Target: "https://zalo.me/1111", Version: 1, QRMode: campaign.Direct, CreatedAt: t0, UpdatedAt: t0,
 	}
+}
+
+func rot(slug string, expect int64, target string, at time.Time) campaign.Rotation {
+	return campaign.Rotation{Slug: slug, Expect: expect, Target: target, Kind: "rotate", At: at}
+}
+
+func mustCreate(t *testing.T, s Store, c campaign.Campaign) {
+	t.Helper()
+	if err := s.CreateCampaign(context.Background(), c, alice); err != nil {
+		t.Fatalf("CreateCampaign: %v", err)
+	}
+}
+
+// auditActions returns the actions of the audit trail, oldest first, and
+// checks its chain.
+func auditActions(t *testing.T, s Store) []string {
+	t.Helper()
+	n, err := s.VerifyAudit(context.Background())
+	if err != nil {
+		t.Fatalf("VerifyAudit: %v", err)
+	}
+	es, err := s.AuditEntries(context.Background(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(es)) != n {
+		t.Fatalf("AuditEntries returned %d entries, VerifyAudit counted %d", len(es), n)
+	}
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[len(es)-1-i] = e.Action
+	}
+	return out
 }
 
 // Run runs the suite against stores made by open.
@@ -32,32 +80,29 @@ func Run(t *testing.T, open Opener) {
 	t.Run("CreateAndRead", func(t *testing.T) {
 		s := open(t)
 		want := sample("bnv")
-		if err := s.CreateCampaign(ctx, want, "alice"); err != nil {
-			t.Fatalf("CreateCampaign: %v", err)
-		}
+		want.OAIDs = []string{"1111", "2222"}
+		mustCreate(t, s, want)
 		got, err := s.Campaign(ctx, "bnv")
-		if err != nil {
-			t.Fatalf("Campaign: %v", err)
-		}
-		if got != want {
-			t.Errorf("Campaign = %+v, want %+v", got, want)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Campaign = %+v, %v; want %+v", got, err, want)
 		}
 		list, err := s.Campaigns(ctx)
-		if err != nil || len(list) != 1 || list[0] != want {
+		if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], want) {
 			t.Errorf("Campaigns = %+v, %v; want [%+v]", list, err, want)
 		}
 		h, err := s.History(ctx, "bnv")
-		if err != nil || len(h) != 1 || h[0] != (campaign.Revision{Version: 1, Target: want.Target, Actor: "alice", CreatedAt: t0}) {
+		if err != nil || len(h) != 1 || h[0] != (campaign.Revision{Version: 1, Target: want.Target, Kind: "create", Actor: "alice", CreatedAt: t0}) {
 			t.Errorf("History = %+v, %v; want the first version by alice", h, err)
+		}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, []string{"campaign.create"}) {
+			t.Errorf("audit = %v", got)
 		}
 	})
 
 	t.Run("CampaignsAreOrderedBySlug", func(t *testing.T) {
 		s := open(t)
 		for _, slug := range []string{"c", "a", "b"} {
-			if err := s.CreateCampaign(ctx, sample(slug), "x"); err != nil {
-				t.Fatal(err)
-			}
+			mustCreate(t, s, sample(slug))
 		}
 		list, err := s.Campaigns(ctx)
 		if err != nil {
@@ -67,28 +112,28 @@ func Run(t *testing.T, open Opener) {
 		for _, c := range list {
 			got = append(got, c.Slug)
 		}
-		if len(got) != 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {
+		if !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 			t.Errorf("Campaigns slugs = %v, want [a b c]", got)
 		}
 	})
 
 	t.Run("DuplicateSlugConflicts", func(t *testing.T) {
 		s := open(t)
-		if err := s.CreateCampaign(ctx, sample("bnv"), "x"); err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, s, sample("bnv"))
 		other := sample("bnv")
 		other.Title = "other"
-		err := s.CreateCampaign(ctx, other, "y")
-		if apperr.KindOf(err) != apperr.Conflict {
+		if err := s.CreateCampaign(ctx, other, bob); apperr.KindOf(err) != apperr.Conflict {
 			t.Errorf("second CreateCampaign = %v, want a Conflict", err)
 		}
 		if got, _ := s.Campaign(ctx, "bnv"); got.Title != sample("bnv").Title {
 			t.Errorf("the duplicate overwrote the first: title %q", got.Title)
 		}
+		if got := auditActions(t, s); len(got) != 1 {
+			t.Errorf("a refused create was audited: %v", got)
+		}
 	})
 
-	t.Run("UnknownSlugIsNotFound", func(t *testing.T) {
+	t.Run("UnknownIsNotFound", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.Campaign(ctx, "nope"); apperr.KindOf(err) != apperr.NotFound {
 			t.Errorf("Campaign(nope) = %v, want NotFound", err)
@@ -96,29 +141,53 @@ func Run(t *testing.T, open Opener) {
 		if _, err := s.History(ctx, "nope"); apperr.KindOf(err) != apperr.NotFound {
 			t.Errorf("History(nope) = %v, want NotFound", err)
 		}
-		if _, err := s.Rotate(ctx, "nope", 0, "https://zalo.me/2", "x", t0); apperr.KindOf(err) != apperr.NotFound {
+		if _, err := s.Rotate(ctx, rot("nope", 0, "https://zalo.me/2", t0), alice); apperr.KindOf(err) != apperr.NotFound {
 			t.Errorf("Rotate(nope) = %v, want NotFound", err)
+		}
+		if _, err := s.Proposal(ctx, 42); apperr.KindOf(err) != apperr.NotFound {
+			t.Errorf("Proposal(42) = %v, want NotFound", err)
+		}
+		if _, err := s.Account(ctx, "nobody"); apperr.KindOf(err) != apperr.NotFound {
+			t.Errorf("Account(nobody) = %v, want NotFound", err)
 		}
 	})
 
-	t.Run("RotateAppendsHistory", func(t *testing.T) {
+	t.Run("UpdateKeepsTarget", func(t *testing.T) {
 		s := open(t)
-		if err := s.CreateCampaign(ctx, sample("bnv"), "alice"); err != nil {
+		mustCreate(t, s, sample("bnv"))
+		c := sample("bnv")
+		c.Title, c.Caption, c.QRMode, c.OAIDs, c.UpdatedAt = "Mới", "Chú thích mới", campaign.Redirect, []string{"1111"}, t0.Add(time.Hour)
+		c.Target, c.Version = "https://zalo.me/ignored", 99
+		got, err := s.UpdateCampaign(ctx, c, bob)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if got.Title != "Mới" || got.Caption != "Chú thích mới" || got.QRMode != campaign.Redirect || !reflect.DeepEqual(got.OAIDs, []string{"1111"}) ||
+			got.Target != "https://zalo.me/1111" || got.Version != 1 || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("UpdateCampaign = %+v", got)
+		}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, []string{"campaign.create", "campaign.update"}) {
+			t.Errorf("audit = %v", got)
+		}
+	})
+
+	t.Run("RotateAppendsHistoryAndAudit", func(t *testing.T) {
+		s := open(t)
+		mustCreate(t, s, sample("bnv"))
 		at := t0.Add(time.Hour)
-		got, err := s.Rotate(ctx, "bnv", 1, "https://zalo.me/2222", "bob", at)
+		got, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/2222", at), bob)
 		if err != nil {
 			t.Fatalf("Rotate: %v", err)
 		}
 		if got.Version != 2 || got.Target != "https://zalo.me/2222" || !got.UpdatedAt.Equal(at) || !got.CreatedAt.Equal(t0) {
 			t.Errorf("Rotate = %+v, want version 2, the new target, updated at %v", got, at)
 		}
-		read, _ := s.Campaign(ctx, "bnv")
-		if read != got {
+		if read, _ := s.Campaign(ctx, "bnv"); !reflect.DeepEqual(read, got) {
 			t.Errorf("Campaign after Rotate = %+v, want %+v", read, got)
 		}
-		if _, err := s.Rotate(ctx, "bnv", 0, "https://zalo.me/3333", "carol", at.Add(time.Hour)); err != nil {
+		rb := rot("bnv", 0, "https://zalo.me/1111", at.Add(time.Hour))
+		rb.Kind, rb.Approver = "rollback", "carol"
+		if _, err := s.Rotate(ctx, rb, bob); err != nil {
 			t.Fatalf("Rotate without a precondition: %v", err)
 		}
 		h, err := s.History(ctx, "bnv")
@@ -126,45 +195,42 @@ func Run(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		want := []campaign.Revision{
-			{Version: 3, Target: "https://zalo.me/3333", Actor: "carol", CreatedAt: at.Add(time.Hour)},
-			{Version: 2, Target: "https://zalo.me/2222", Actor: "bob", CreatedAt: at},
-			{Version: 1, Target: "https://zalo.me/1111", Actor: "alice", CreatedAt: t0},
+			{Version: 3, Target: "https://zalo.me/1111", Kind: "rollback", Actor: "bob", Approver: "carol", CreatedAt: at.Add(time.Hour)},
+			{Version: 2, Target: "https://zalo.me/2222", Kind: "rotate", Actor: "bob", CreatedAt: at},
+			{Version: 1, Target: "https://zalo.me/1111", Kind: "create", Actor: "alice", CreatedAt: t0},
 		}
-		if len(h) != len(want) {
-			t.Fatalf("History has %d rows, want %d: %+v", len(h), len(want), h)
+		if !reflect.DeepEqual(h, want) {
+			t.Errorf("History = %+v, want %+v", h, want)
 		}
-		for i := range want {
-			if h[i] != want[i] {
-				t.Errorf("History[%d] = %+v, want %+v", i, h[i], want[i])
-			}
+		es, _ := s.AuditEntries(ctx, audit.Filter{Subject: "bnv", Action: "campaign.", Limit: 1})
+		if len(es) != 1 || es[0].Action != "campaign.rollback" || es[0].Approval != "carol" || es[0].Actor != "bob" || es[0].IP != "192.0.2.2" ||
+			es[0].Before != `{"target":"https://zalo.me/2222","version":2}` {
+			t.Errorf("newest campaign audit entry = %+v", es)
+		}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, []string{"campaign.create", "campaign.rotate", "campaign.rollback"}) {
+			t.Errorf("audit = %v", got)
 		}
 	})
 
 	t.Run("StaleVersionChangesNothing", func(t *testing.T) {
 		s := open(t)
-		if err := s.CreateCampaign(ctx, sample("bnv"), "alice"); err != nil {
+		mustCreate(t, s, sample("bnv"))
+		if _, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/2222", t0), bob); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Rotate(ctx, "bnv", 1, "https://zalo.me/2222", "bob", t0); err != nil {
-			t.Fatal(err)
-		}
-		_, err := s.Rotate(ctx, "bnv", 1, "https://zalo.me/evil", "mallory", t0)
-		if apperr.KindOf(err) != apperr.Conflict {
+		if _, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/evil", t0), bob); apperr.KindOf(err) != apperr.Conflict {
 			t.Fatalf("Rotate with stale version 1 = %v, want a Conflict", err)
 		}
 		c, _ := s.Campaign(ctx, "bnv")
 		h, _ := s.History(ctx, "bnv")
-		if c.Version != 2 || c.Target != "https://zalo.me/2222" || len(h) != 2 {
-			t.Errorf("after a refused rotation: %+v with %d history rows, want version 2 and 2 rows", c, len(h))
+		if c.Version != 2 || c.Target != "https://zalo.me/2222" || len(h) != 2 || len(auditActions(t, s)) != 2 {
+			t.Errorf("after a refused rotation: %+v with %d history rows", c, len(h))
 		}
 	})
 
 	t.Run("ConcurrentRotationsAreSerialised", func(t *testing.T) {
 		s := open(t)
-		if err := s.CreateCampaign(ctx, sample("bnv"), "alice"); err != nil {
-			t.Fatal(err)
-		}
-		// Everyone expects version 1: exactly one may win.
+		mustCreate(t, s, sample("bnv"))
 		const n = 8
 		var wg sync.WaitGroup
 		errs := make([]error, n)
@@ -172,7 +238,7 @@ func Run(t *testing.T, open Opener) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.Rotate(ctx, "bnv", 1, "https://zalo.me/2222", "x", t0)
+				_, errs[i] = s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/2222", t0), bob)
 			}()
 		}
 		wg.Wait()
@@ -187,8 +253,132 @@ func Run(t *testing.T, open Opener) {
 			}
 		}
 		c, _ := s.Campaign(ctx, "bnv")
-		if wins != 1 || c.Version != 2 {
+		if wins != 1 || c.Version != 2 || len(auditActions(t, s)) != 2 {
 			t.Errorf("%d rotations from version 1 won and the campaign is at version %d; want 1 and 2", wins, c.Version)
+		}
+	})
+
+	t.Run("Proposals", func(t *testing.T) {
+		s := open(t)
+		mustCreate(t, s, sample("bnv"))
+		runAt := t0.Add(24 * time.Hour)
+		p, err := s.CreateProposal(ctx, campaign.Proposal{Slug: "bnv", Target: "https://zalo.me/2222", Kind: "rotate", BaseVersion: 1,
+			Proposer: "alice", ProposerRole: "editor", RunAt: &runAt, Status: campaign.Pending, CreatedAt: t0}, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.ID == 0 || p.Slug != "bnv" || p.Status != campaign.Pending || p.RunAt == nil || !p.RunAt.Equal(runAt) || p.DecidedAt != nil {
+			t.Errorf("CreateProposal = %+v", p)
+		}
+		got, _ := s.Proposal(ctx, p.ID)
+		if !reflect.DeepEqual(got, p) {
+			t.Errorf("Proposal = %+v, want %+v", got, p)
+		}
+		if ps, _ := s.Proposals(ctx, campaign.Pending); len(ps) != 1 {
+			t.Errorf("Proposals(pending) = %d", len(ps))
+		}
+		d, err := s.DecideProposal(ctx, p.ID, campaign.Approved, "", t0.Add(time.Minute), bob)
+		if err != nil || d.Status != campaign.Approved || d.Approver != "bob" || d.DecidedAt == nil {
+			t.Errorf("DecideProposal(approved) = %+v, %v", d, err)
+		}
+		r := rot("bnv", 1, p.Target, runAt)
+		r.Proposal, r.Approver = p.ID, "bob"
+		if _, err := s.Rotate(ctx, r, bob); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := s.Proposal(ctx, p.ID); d.Status != campaign.Applied {
+			t.Errorf("after Rotate the proposal is %s, want applied", d.Status)
+		}
+		if _, err := s.Rotate(ctx, r, bob); apperr.KindOf(err) != apperr.Conflict {
+			t.Errorf("applying a proposal twice = %v, want Conflict", err)
+		}
+		if _, err := s.DecideProposal(ctx, p.ID, campaign.Rejected, "late", t0, bob); apperr.KindOf(err) != apperr.Conflict {
+			t.Errorf("deciding an applied proposal = %v, want Conflict", err)
+		}
+		want := []string{"campaign.create", "proposal.create", "proposal.approved", "campaign.rotate"}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, want) {
+			t.Errorf("audit = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("AccountsTokensSessions", func(t *testing.T) {
+		s := open(t)
+		a := auth.Account{Name: "alice", Role: auth.Admin, PasswordHash: "$argon2id$x", CreatedAt: t0}
+		if err := s.CreateAccount(ctx, a, audit.Actor{Name: "cli:root", Role: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateAccount(ctx, a, alice); apperr.KindOf(err) != apperr.Conflict {
+			t.Errorf("duplicate account = %v, want Conflict", err)
+		}
+		got, err := s.Account(ctx, "alice")
+		if err != nil || got.Name != "alice" || got.Role != auth.Admin || got.PasswordHash != a.PasswordHash || got.Disabled {
+			t.Errorf("Account = %+v, %v", got, err)
+		}
+		tok := auth.Token{ID: "abcdef012345", Name: "ci", Account: "alice", Role: auth.Editor, SecretHash: "h", CreatedAt: t0}
+		if err := s.CreateToken(ctx, tok, alice); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateToken(ctx, auth.Token{ID: "x", Name: "y", Account: "nobody", Role: auth.Viewer, SecretHash: "h", CreatedAt: t0}, alice); apperr.KindOf(err) != apperr.NotFound {
+			t.Errorf("token for an unknown account = %v", err)
+		}
+		if err := s.TouchToken(ctx, tok.ID, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		gt, err := s.TokenByID(ctx, tok.ID)
+		if err != nil || gt.Account != "alice" || gt.Role != auth.Editor || gt.LastUsedAt == nil || gt.RevokedAt != nil {
+			t.Errorf("TokenByID = %+v, %v", gt, err)
+		}
+		if err := s.RevokeToken(ctx, tok.ID, t0.Add(time.Hour), alice); err != nil {
+			t.Fatal(err)
+		}
+		if gt, _ := s.TokenByID(ctx, tok.ID); gt.RevokedAt == nil {
+			t.Error("the revoked token is not revoked")
+		}
+		if err := s.RevokeToken(ctx, tok.ID, t0, alice); apperr.KindOf(err) != apperr.Conflict {
+			t.Errorf("revoking twice = %v", err)
+		}
+		ss := auth.Session{IDHash: "sess", Account: "alice", CSRF: "c", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		if err := s.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := s.SessionByHash(ctx, "sess", t0.Add(time.Minute))
+		if err != nil || gs.Account != "alice" || gs.Role != auth.Admin || gs.CSRF != "c" {
+			t.Errorf("SessionByHash = %+v, %v", gs, err)
+		}
+		if _, err := s.SessionByHash(ctx, "sess", t0.Add(2*time.Hour)); apperr.KindOf(err) != apperr.Unauthorized {
+			t.Errorf("an expired session = %v, want Unauthorized", err)
+		}
+		if err := s.DeleteSession(ctx, "sess"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SessionByHash(ctx, "sess", t0); apperr.KindOf(err) != apperr.Unauthorized {
+			t.Errorf("a deleted session = %v, want Unauthorized", err)
+		}
+		want := []string{"account.add", "token.create", "token.revoke"}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, want) {
+			t.Errorf("audit = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("AuditFilters", func(t *testing.T) {
+		s := open(t)
+		mustCreate(t, s, sample("a"))
+		mustCreate(t, s, sample("b"))
+		if _, err := s.Rotate(ctx, rot("a", 0, "https://zalo.me/3", t0.Add(time.Hour)), bob); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			f    audit.Filter
+			want int
+		}{
+			{audit.Filter{}, 3}, {audit.Filter{Subject: "a"}, 2}, {audit.Filter{Actor: "bob"}, 1},
+			{audit.Filter{Action: "campaign."}, 3}, {audit.Filter{Action: "campaign.rotate"}, 1},
+			{audit.Filter{Since: t0.Add(time.Minute)}, 1}, {audit.Filter{Until: t0.Add(time.Minute)}, 2}, {audit.Filter{Limit: 2}, 2},
+		} {
+			es, err := s.AuditEntries(ctx, tt.f)
+			if err != nil || len(es) != tt.want {
+				t.Errorf("AuditEntries(%+v) = %d entries, %v; want %d", tt.f, len(es), err, tt.want)
+			}
 		}
 	})
 
@@ -203,11 +393,8 @@ func Run(t *testing.T, open Opener) {
 		changed := make(chan struct{}, 16)
 		done := make(chan error, 1)
 		go func() { done <- w.Watch(ctx, func() { changed <- struct{}{} }) }()
-		// Watch calls changed once at start, after it begins watching.
 		waitFor(t, changed, "the initial call")
-		if err := s.CreateCampaign(context.Background(), sample("bnv"), "x"); err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, s, sample("bnv"))
 		waitFor(t, changed, "a call after CreateCampaign")
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {

@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/campaign"
+)
+
+const proposalColumns = `p.id, c.slug, p.target, p.kind, p.base_version, p.proposer, p.proposer_role, p.run_at,
+	p.status, p.approver, p.reason, p.created_at, p.decided_at`
+
+func scanProposal(r scanner) (campaign.Proposal, error) {
+	var p campaign.Proposal
+	var runAt, decided sql.NullString
+	var created string
+	if err := r.Scan(&p.ID, &p.Slug, &p.Target, &p.Kind, &p.BaseVersion, &p.Proposer, &p.ProposerRole, &runAt,
+		&p.Status, &p.Approver, &p.Reason, &created, &decided); err != nil {
+		return p, err
+	}
+	var err error
+	if p.CreatedAt, err = parseTime(created); err != nil {
+		return p, err
+	}
+	if p.RunAt, err = parseNullTime(runAt); err != nil {
+		return p, err
+	}
+	p.DecidedAt, err = parseNullTime(decided)
+	return p, err
+}
+
+func getProposal(ctx context.Context, q queryer, id int64) (campaign.Proposal, error) {
+	p, err := scanProposal(q.QueryRowContext(ctx, "SELECT "+proposalColumns+
+		" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, apperr.NotFoundf("no proposal %d", id)
+	}
+	return p, classify(err)
+}
+
+func proposalView(p campaign.Proposal) map[string]any {
+	v := map[string]any{"id": p.ID, "target": p.Target, "kind": p.Kind, "base_version": p.BaseVersion, "status": p.Status}
+	if p.RunAt != nil {
+		v["run_at"] = p.RunAt.UTC()
+	}
+	if p.Reason != "" {
+		v["reason"] = p.Reason
+	}
+	return v
+}
+
+// CreateProposal implements campaign.Store.
+func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audit.Actor) (campaign.Proposal, error) {
+	var out campaign.Proposal
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getCampaign(ctx, tx, p.Slug); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, created_at)
+			SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
+			p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, formatTime(p.CreatedAt), p.Slug)
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if out, err = getProposal(ctx, tx, id); err != nil {
+			return err
+		}
+		e := audit.New(by, "proposal.create", p.Slug, nil, proposalView(out))
+		e.At = p.CreatedAt
+		return appendAudit(ctx, tx, e)
+	})
+	return out, err
+}
+
+// Proposal implements campaign.Store.
+func (s *Store) Proposal(ctx context.Context, id int64) (campaign.Proposal, error) {
+	return getProposal(ctx, s.db, id)
+}
+
+// Proposals implements campaign.Store.
+func (s *Store) Proposals(ctx context.Context, status string) ([]campaign.Proposal, error) {
+	q := "SELECT " + proposalColumns + " FROM proposals p JOIN campaigns c ON c.id = p.campaign_id"
+	var args []any
+	if status != "" {
+		q += " WHERE p.status = ?"
+		args = append(args, status)
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY p.id DESC LIMIT 1000", args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []campaign.Proposal
+	for rows.Next() {
+		p, err := scanProposal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DecideProposal implements campaign.Store.
+func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason string, at time.Time, by audit.Actor) (campaign.Proposal, error) {
+	var out campaign.Proposal
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		before, err := getProposal(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if before.Status != campaign.Pending && before.Status != campaign.Approved {
+			return apperr.Conflictf("proposal %d is %s already", id, before.Status)
+		}
+		approver := before.Approver
+		if status == campaign.Approved {
+			approver = by.Name
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE proposals SET status = ?, reason = ?, approver = ?, decided_at = ? WHERE id = ?",
+			status, reason, approver, formatTime(at), id); err != nil {
+			return err
+		}
+		if out, err = getProposal(ctx, tx, id); err != nil {
+			return err
+		}
+		e := audit.New(by, "proposal."+status, before.Slug, proposalView(before), proposalView(out))
+		e.At = at
+		if status == campaign.Approved {
+			e.Approval = by.Name
+		}
+		return appendAudit(ctx, tx, e)
+	})
+	return out, err
+}
