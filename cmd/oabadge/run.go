@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -10,12 +11,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/logging"
@@ -32,6 +37,14 @@ Usage:
   oabadge [serve] [flags]          run the server (the default)
   oabadge rotate [flags] SLUG URL  point campaign SLUG at URL as its next version
   oabadge history [flags] SLUG     print SLUG's target history, newest first
+  oabadge admin add [flags] NAME --role ROLE
+                                   add an account; the password is read from
+                                   the terminal, or the first line of stdin
+  oabadge admin token [flags] ACCOUNT --role ROLE [--name NAME]
+                                   print a new API token for ACCOUNT on stdout
+  oabadge admin revoke [flags] TOKEN_ID
+                                   revoke an API token
+  oabadge audit verify [flags]     check the audit trail's hash chain
   oabadge version                  print the version
   oabadge help                     print this text
 
@@ -56,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = rotate(ctx, args, getenv, stdout, stderr)
 	case "history":
 		err = history(ctx, args, getenv, stdout, stderr)
+	case "admin":
+		err = admin(ctx, args, getenv, stdin, stdout, stderr)
+	case "audit":
+		err = auditCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "oabadge", version)
 	case "help", "-h", "--help":
@@ -172,6 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	svc = campaign.NewService(store, campaign.Config{
 		Policy:    campaign.Policy{Hosts: c.AllowHosts},
 		PublicURL: base,
+		TwoPerson: c.TwoPerson,
 		Observer:  metrics,
 		Logger:    log,
 	})
@@ -359,4 +377,167 @@ func cliActor(getenv func(string) string) audit.Actor {
 		name = "cli:" + u
 	}
 	return audit.Actor{Name: name, Role: "admin", UserAgent: "oabadge " + version}
+}
+
+// subcommand splits "admin add …" into "add" and the rest.
+func subcommand(args []string, want ...string) (string, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", nil, fmt.Errorf("want one of: %s", strings.Join(want, ", "))
+	}
+	for _, w := range want {
+		if args[0] == w {
+			return w, args[1:], nil
+		}
+	}
+	return "", nil, fmt.Errorf("unknown subcommand %q; want one of: %s", args[0], strings.Join(want, ", "))
+}
+
+// takeFlag removes --name VALUE (or --name=VALUE) from args: flags of one
+// subcommand, kept apart from the shared settings.
+func takeFlag(args []string, name string) ([]string, string, bool, error) {
+	var out []string
+	val, found := "", false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--"+name || a == "-"+name:
+			if i+1 >= len(args) {
+				return nil, "", false, fmt.Errorf("--%s needs a value", name)
+			}
+			val, found = args[i+1], true
+			i++
+		case strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"="):
+			val, found = a[strings.IndexByte(a, '=')+1:], true
+		default:
+			out = append(out, a)
+		}
+	}
+	return out, val, found, nil
+}
+
+func admin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	sub, args, err := subcommand(args, "add", "token", "revoke")
+	if err != nil {
+		return err
+	}
+	args, role, hasRole, err := takeFlag(args, "role")
+	if err != nil {
+		return err
+	}
+	args, tokenName, _, err := takeFlag(args, "name")
+	if err != nil {
+		return err
+	}
+	c, rest, err := load("admin "+sub, args, getenv, stderr, "NAME --role ROLE")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("want one name, e.g. oabadge admin %s alice", sub)
+	}
+	if sub != "revoke" && !hasRole {
+		return errors.New("--role is required: viewer, editor or admin")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	by := cliActor(getenv)
+	now := time.Now().UTC()
+	switch sub {
+	case "add":
+		pw, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		a, err := auth.NewAccount(rest[0], role, pw, now)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateAccount(ctx, a, by); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added %s account %s\n", a.Role, a.Name)
+	case "token":
+		owner, err := store.Account(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		if tokenName == "" {
+			tokenName = "cli-" + now.Format("20060102-150405")
+		}
+		t, secret, err := auth.NewAPIToken(tokenName, role, owner, now)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateToken(ctx, t, by); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, secret)
+		fmt.Fprintf(stderr, "token %s (%s, %s) for %s; it is shown only this once\n", t.ID, t.Name, t.Role, t.Account)
+	case "revoke":
+		if err := store.RevokeToken(ctx, rest[0], now, by); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked token %s\n", rest[0])
+	}
+	return nil
+}
+
+// readPassword reads a password: without echo from a terminal (twice, to
+// catch typos), else the first line of stdin, for scripts.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return line, nil
+}
+
+func auditCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	_, args, err := subcommand(args, "verify")
+	if err != nil {
+		return err
+	}
+	c, rest, err := load("audit verify", args, getenv, stderr, "")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d entries\n", n)
+	return nil
 }

@@ -226,3 +226,40 @@ func RandomString(n int) (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+// NewAccount checks name, role and password and returns the account to
+// store, with the password hashed.
+func NewAccount(name, role, password string, now time.Time) (Account, error) {
+	if err := CheckName(name); err != nil {
+		return Account{}, err
+	}
+	r, err := ParseRole(role)
+	if err != nil {
+		return Account{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{Name: name, Role: r, PasswordHash: hash, CreatedAt: now}, nil
+}
+
+// NewAPIToken returns a token named name for owner with role (no higher
+// than the owner's), and the secret to show once.
+func NewAPIToken(name, role string, owner Account, now time.Time) (Token, string, error) {
+	if err := CheckName(name); err != nil {
+		return Token{}, "", err
+	}
+	r, err := ParseRole(role)
+	if err != nil {
+		return Token{}, "", err
+	}
+	if !owner.Role.Allows(r) {
+		return Token{}, "", apperr.Invalidf("account %q is %s; its tokens cannot be %s", owner.Name, owner.Role, r)
+	}
+	id, secret, hash, err := NewToken()
+	if err != nil {
+		return Token{}, "", err
+	}
+	return Token{ID: id, Name: name, Account: owner.Name, Role: r, SecretHash: hash, CreatedAt: now}, secret, nil
+}

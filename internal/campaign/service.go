@@ -2,10 +2,10 @@ package campaign
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -84,8 +84,8 @@ type Config struct {
 	PollInterval time.Duration
 	// TwoPerson makes every rotation wait for a second admin's approval.
 	TwoPerson bool
-	Observer     Observer
-	Logger       *slog.Logger
+	Observer  Observer
+	Logger    *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
 }
@@ -476,6 +476,11 @@ func (s *Service) Reject(ctx context.Context, id int64, reason string, by audit.
 		status = Cancelled
 	}
 	return s.store.DecideProposal(ctx, id, status, reason, s.cfg.Now().UTC(), by)
+}
+
+// Proposal returns proposal id.
+func (s *Service) Proposal(ctx context.Context, id int64) (Proposal, error) {
+	return s.store.Proposal(ctx, id)
 }
 
 // Proposals returns the proposals in status (all when empty), newest first.

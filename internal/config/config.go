@@ -43,6 +43,8 @@ type Config struct {
 	// TrustedProxies are the addresses of reverse proxies whose
 	// X-Forwarded-For is believed. Empty means the TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// TwoPerson makes every rotation wait for a second admin's approval.
+	TwoPerson bool
 	// Demo creates the demo campaign when the store has none.
 	Demo bool
 	// DemoTarget is the demo campaign's target on first start.
@@ -120,6 +122,9 @@ var settings = []setting{
 	{"trusted-proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted",
 		func(c *Config, v string) error { return setPrefixes(&c.TrustedProxies, v) },
 		func(c *Config) string { return joinPrefixes(c.TrustedProxies) }},
+	{"two-person", "every rotation waits for a second admin's approval",
+		func(c *Config, v string) error { return setBool(&c.TwoPerson, v) },
+		func(c *Config) string { return strconv.FormatBool(c.TwoPerson) }},
 	{"demo", "create the demo campaign bnv when the store has no campaign",
 		func(c *Config, v string) error { return setBool(&c.Demo, v) },
 		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
@@ -157,7 +162,7 @@ func (f flagValue) String() string {
 }
 func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
 func (f flagValue) IsBoolFlag() bool {
-	return f.s.flag == "demo" || f.s.flag == "access-log"
+	return f.s.flag == "demo" || f.s.flag == "access-log" || f.s.flag == "two-person"
 }
 
 // Load builds the configuration from defaults, the environment (read through
@@ -179,16 +184,26 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	for _, s := range settings {
 		fs.Var(flagValue{&c, s}, s.flag, s.usage+" (env "+Env(s.flag)+")")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, nil, err
+	// Flags may come before, between or after the arguments
+	// (oabadge rotate bnv URL --db …), as people type them.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return c, nil, err
+			}
+			return c, nil, &usageError{err}
 		}
-		return c, nil, &usageError{err}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if err := c.Validate(); err != nil {
 		return c, nil, err
 	}
-	return c, fs.Args(), nil
+	return c, rest, nil
 }
 
 // lookupEnv reads name, or the file named by name_FILE. Setting both is an

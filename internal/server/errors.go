@@ -13,11 +13,14 @@ import (
 
 // statusOf is the one table from error kinds to HTTP statuses.
 var statusOf = map[apperr.Kind]int{
-	apperr.Invalid:     http.StatusBadRequest,
-	apperr.NotFound:    http.StatusNotFound,
-	apperr.Conflict:    http.StatusConflict,
-	apperr.Unavailable: http.StatusServiceUnavailable,
-	apperr.Internal:    http.StatusInternalServerError,
+	apperr.Invalid:      http.StatusUnprocessableEntity,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.TooMany:      http.StatusTooManyRequests,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Internal:     http.StatusInternalServerError,
 }
 
 // errorBody is the JSON shape of every API error.

@@ -39,6 +39,9 @@ func (s *Server) routes() {
 	get("/", s.index)
 	get("/static/*", s.staticFile)
 
+	// Admin API (admin_api.go) and console (console.go).
+	s.adminRoutes()
+
 	// Operations.
 	get("/healthz", s.healthz)
 	get("/readyz", s.readyz)

@@ -18,8 +18,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 )
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // Config is what the server needs from the command line.
 type Config struct {
@@ -33,18 +37,24 @@ type Config struct {
 	AccessLog bool
 	// Version is the build's version, shown in /readyz.
 	Version string
+	// Now is the clock; tests fix it.
+	Now func() time.Time
 }
 
-// Pinger is the part of a store readiness needs.
-type Pinger interface {
+// Store is what the server reads and writes beyond campaign.Service:
+// readiness, accounts, tokens, sessions and the audit trail.
+type Store interface {
 	Ping(ctx context.Context) error
+	auth.Store
+	audit.Reader
+	Campaign(ctx context.Context, slug string) (campaign.Campaign, error)
 }
 
 // Server is the HTTP handler of oabadge.
 type Server struct {
 	cfg       Config
 	campaigns *campaign.Service
-	store     Pinger
+	store     Store
 	metrics   *Metrics
 	log       *slog.Logger
 	echo      *echo.Echo
@@ -56,12 +66,24 @@ type Server struct {
 	frameCSP          []string
 
 	embed *embedScript
+
+	loginAccount, loginAddress *auth.Limiter
+	dummyHash                  string // checked for unknown account names, so timing tells nothing
+	now                        func() time.Time
 }
 
 // New returns a Server for svc. store is pinged by /readyz.
-func New(cfg Config, svc *campaign.Service, store Pinger, m *Metrics, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log}
+func New(cfg Config, svc *campaign.Service, store Store, m *Metrics, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.loginAccount = auth.NewLimiter(loginPerAccount, loginWindow, s.now)
+	s.loginAddress = auth.NewLimiter(loginPerAddress, loginWindow, s.now)
 	var err error
+	if s.dummyHash, err = auth.HashPassword("not a password of any account"); err != nil {
+		return nil, err
+	}
 	if s.embed, err = buildEmbed(cfg.PublicURL); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,637 @@
+package server
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/campaign"
+)
+
+// adminRoutes lists the admin API. Every route authenticates (bearer
+// token, or session cookie plus CSRF token) and checks the role first.
+func (s *Server) adminRoutes() {
+	const p = "/api/v1/admin"
+	s.handle(http.MethodPost, p+"/login", s.apiLogin)
+	s.handle(http.MethodPost, p+"/logout", s.requireRole(auth.Viewer, s.apiLogout))
+
+	s.handle(http.MethodGet, p+"/campaigns", s.requireRole(auth.Viewer, s.apiCampaigns))
+	s.handle(http.MethodPost, p+"/campaigns", s.requireRole(auth.Editor, s.apiCreateCampaign))
+	s.handle(http.MethodGet, p+"/campaigns/:slug", s.requireRole(auth.Viewer, s.apiCampaign))
+	s.handle(http.MethodPatch, p+"/campaigns/:slug", s.requireRole(auth.Editor, s.apiUpdateCampaign))
+	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.requireRole(auth.Viewer, s.apiHistory))
+	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.requireRole(auth.Editor, s.apiSetTarget))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.requireRole(auth.Editor, s.apiRollback))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.requireRole(auth.Editor, s.apiPreview))
+
+	s.handle(http.MethodGet, p+"/proposals", s.requireRole(auth.Viewer, s.apiProposals))
+	s.handle(http.MethodPost, p+"/proposals/:id/approve", s.requireRole(auth.Admin, s.apiApprove))
+	s.handle(http.MethodPost, p+"/proposals/:id/reject", s.requireRole(auth.Editor, s.apiReject))
+
+	s.handle(http.MethodGet, p+"/audit", s.requireRole(auth.Viewer, s.apiAudit))
+
+	s.handle(http.MethodGet, p+"/accounts", s.requireRole(auth.Admin, s.apiAccounts))
+	s.handle(http.MethodPost, p+"/accounts", s.requireRole(auth.Admin, s.apiCreateAccount))
+	s.handle(http.MethodGet, p+"/tokens", s.requireRole(auth.Admin, s.apiTokens))
+	s.handle(http.MethodPost, p+"/tokens", s.requireRole(auth.Admin, s.apiCreateToken))
+	s.handle(http.MethodDelete, p+"/tokens/:id", s.requireRole(auth.Admin, s.apiRevokeToken))
+}
+
+// decode reads a JSON body into v, refusing unknown fields and trailing data.
+func decode(c echo.Context, v any) error {
+	d := json.NewDecoder(c.Request().Body)
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "the body is not the JSON this call takes: "+err.Error())
+	}
+	if d.More() {
+		return echo.NewHTTPError(http.StatusBadRequest, "the body has more than one JSON value")
+	}
+	return nil
+}
+
+func (s *Server) apiJSON(c echo.Context, code int, v any) error {
+	c.Response().Header()["Cache-Control"] = valNoStore
+	return c.JSON(code, v)
+}
+
+type loginBody struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiLogin(c echo.Context) error {
+	var b loginBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	secret, ss, err := s.signIn(c, b.Name, b.Password)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, secret, ss.ExpiresAt)
+	return s.apiJSON(c, http.StatusOK, map[string]any{"account": ss.Account, "role": ss.Role, "csrf": ss.CSRF, "expires_at": ss.ExpiresAt})
+}
+
+func (s *Server) apiLogout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.store.DeleteSession(c.Request().Context(), auth.HashSecret(ck.Value)); err != nil {
+			return err
+		}
+	}
+	s.setSessionCookie(c, "", time.Time{})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// adminCampaign is the admin view of a campaign.
+type adminCampaign struct {
+	campaignJSON
+	OAIDs     []string  `json:"oa_ids"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) adminView(c campaign.Campaign) adminCampaign {
+	ids := c.OAIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, CreatedAt: c.CreatedAt}
+}
+
+func (s *Server) apiCampaigns(c echo.Context) error {
+	list := s.campaigns.List()
+	out := make([]adminCampaign, 0, len(list))
+	for _, x := range list {
+		out = append(out, s.adminView(x))
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"campaigns": out})
+}
+
+func (s *Server) apiCampaign(c echo.Context) error {
+	x, err := s.store.Campaign(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", versionTag(x.Version))
+	return s.apiJSON(c, http.StatusOK, s.adminView(x))
+}
+
+type campaignBody struct {
+	Slug    string    `json:"slug"`
+	Title   *string   `json:"title"`
+	Caption *string   `json:"caption"`
+	Target  string    `json:"target"`
+	QRMode  *string   `json:"qr_mode"`
+	OAIDs   *[]string `json:"oa_ids"`
+}
+
+func (s *Server) apiCreateCampaign(c echo.Context) error {
+	var b campaignBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	x := campaign.Campaign{Slug: b.Slug, Target: b.Target}
+	if b.Title != nil {
+		x.Title = *b.Title
+	}
+	if b.Caption != nil {
+		x.Caption = *b.Caption
+	}
+	if b.QRMode != nil {
+		x.QRMode = campaign.QRMode(*b.QRMode)
+	}
+	if b.OAIDs != nil {
+		x.OAIDs = *b.OAIDs
+	}
+	x, err := s.campaigns.Create(c.Request().Context(), x, actor(c))
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusCreated, s.adminView(x))
+}
+
+func (s *Server) apiUpdateCampaign(c echo.Context) error {
+	var b campaignBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	if b.Slug != "" || b.Target != "" {
+		return apperr.Invalidf("the slug cannot change, and the target changes only with PUT …/target")
+	}
+	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs}
+	if b.QRMode != nil {
+		m := campaign.QRMode(*b.QRMode)
+		u.QRMode = &m
+	}
+	x, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, actor(c))
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, s.adminView(x))
+}
+
+type revisionJSON struct {
+	Version   int64     `json:"version"`
+	Target    string    `json:"target"`
+	Kind      string    `json:"kind"`
+	Actor     string    `json:"actor"`
+	Approver  string    `json:"approver,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) apiHistory(c echo.Context) error {
+	revs, err := s.campaigns.History(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	out := make([]revisionJSON, 0, len(revs))
+	for _, r := range revs {
+		out = append(out, revisionJSON(r))
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"history": out})
+}
+
+func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// ifMatch reads the version a write applies to from If-Match: "N". A
+// missing header is 428 and a malformed one 400, so a client cannot
+// rotate without saying which version it saw.
+func ifMatch(c echo.Context) (int64, error) {
+	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" {
+		return 0, echo.NewHTTPError(http.StatusPreconditionRequired, `send If-Match: "N", N being the campaign's current version (the "version" of its JSON)`)
+	}
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || n < 1 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be "N", N being the campaign's current version`)
+	}
+	return n, nil
+}
+
+// preconditionFailed turns a version conflict into 412.
+func preconditionFailed(err error) error {
+	if apperr.KindOf(err) == apperr.Conflict {
+		return echo.NewHTTPError(http.StatusPreconditionFailed, apperr.Message(err))
+	}
+	return err
+}
+
+type targetBody struct {
+	Target string     `json:"target"`
+	At     *time.Time `json:"at"`
+}
+
+type proposalJSON struct {
+	ID          int64      `json:"id"`
+	Campaign    string     `json:"campaign"`
+	Target      string     `json:"target"`
+	Kind        string     `json:"kind"`
+	BaseVersion int64      `json:"base_version"`
+	Proposer    string     `json:"proposer"`
+	RunAt       *time.Time `json:"run_at,omitempty"`
+	Status      string     `json:"status"`
+	Approver    string     `json:"approver,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+}
+
+func proposalView(p campaign.Proposal) proposalJSON {
+	return proposalJSON{ID: p.ID, Campaign: p.Slug, Target: p.Target, Kind: p.Kind, BaseVersion: p.BaseVersion, Proposer: p.Proposer,
+		RunAt: p.RunAt, Status: p.Status, Approver: p.Approver, Reason: p.Reason, CreatedAt: p.CreatedAt, DecidedAt: p.DecidedAt}
+}
+
+// requestRotation applies r, or files it as a proposal: 200 with the
+// campaign when applied, 202 with the proposal when it waits.
+func (s *Server) requestRotation(c echo.Context, r campaign.Request) error {
+	p := principal(c)
+	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(), r, actor(c), p.Role.Allows(auth.Admin))
+	if err != nil {
+		return preconditionFailed(err)
+	}
+	if prop != nil {
+		return s.apiJSON(c, http.StatusAccepted, map[string]any{"proposal": proposalView(*prop)})
+	}
+	c.Response().Header().Set("ETag", versionTag(x.Version))
+	return s.apiJSON(c, http.StatusOK, s.adminView(x))
+}
+
+func (s *Server) apiSetTarget(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	var b targetBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	return s.requestRotation(c, campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At, Kind: "rotate"})
+}
+
+type rollbackBody struct {
+	Version int64      `json:"version"`
+	At      *time.Time `json:"at"`
+}
+
+func (s *Server) apiRollback(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	var b rollbackBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	target, err := s.revisionTarget(c, c.Param("slug"), b.Version)
+	if err != nil {
+		return err
+	}
+	return s.requestRotation(c, campaign.Request{Slug: c.Param("slug"), Target: target, Expect: expect, RunAt: b.At, Kind: "rollback"})
+}
+
+// revisionTarget returns the target slug had at version.
+func (s *Server) revisionTarget(c echo.Context, slug string, version int64) (string, error) {
+	revs, err := s.campaigns.History(c.Request().Context(), slug)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range revs {
+		if r.Version == version {
+			if r.Version == revs[0].Version {
+				return "", apperr.Invalidf("version %d is the current one; roll back to an earlier version", version)
+			}
+			return r.Target, nil
+		}
+	}
+	return "", apperr.Invalidf("campaign %q has no version %d", slug, version)
+}
+
+type previewBody struct {
+	Target string `json:"target"`
+	Size   int    `json:"size"`
+	Layout string `json:"layout"`
+	Theme  string `json:"theme"`
+}
+
+// apiPreview renders the badge as it would be with a new target, as SVG,
+// after the checks a rotation makes. Nothing is stored.
+func (s *Server) apiPreview(c echo.Context) error {
+	var b previewBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	q := url.Values{}
+	if b.Size != 0 {
+		q.Set("size", strconv.Itoa(b.Size))
+	}
+	if b.Layout != "" {
+		q.Set("layout", b.Layout)
+	}
+	if b.Theme != "" {
+		q.Set("theme", b.Theme)
+	}
+	v, msg := parseBadgeQuery(q.Encode(), badge.SVG)
+	if msg != "" {
+		return apperr.Invalidf("%s", msg)
+	}
+	body, target, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), b.Target, v)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Content-Security-Policy"] = valImageCSP
+	h["Cache-Control"] = valNoStore
+	h.Set("X-Oabadge-Target", target)
+	return c.Blob(http.StatusOK, valSVGType[0], body)
+}
+
+func (s *Server) apiProposals(c echo.Context) error {
+	status := c.QueryParam("status")
+	switch status {
+	case "", campaign.Pending, campaign.Approved, campaign.Applied, campaign.Rejected, campaign.Cancelled, campaign.Failed:
+	default:
+		return apperr.Invalidf("status must be one of pending, approved, applied, rejected, cancelled, failed")
+	}
+	ps, err := s.campaigns.Proposals(c.Request().Context(), status)
+	if err != nil {
+		return err
+	}
+	out := make([]proposalJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, proposalView(p))
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"proposals": out})
+}
+
+func proposalID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, echo.NewHTTPError(http.StatusNotFound, "no such proposal")
+	}
+	return id, nil
+}
+
+func (s *Server) apiApprove(c echo.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, actor(c))
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"proposal": proposalView(p)})
+}
+
+type rejectBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiReject(c echo.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	var b rejectBody
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &b); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	p, err := s.campaigns.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	// An editor may withdraw their own proposal; rejecting others' needs an admin.
+	if pr := principal(c); !pr.Role.Allows(auth.Admin) && p.Proposer != pr.Account {
+		return apperr.Forbiddenf("only an admin may reject another person's proposal")
+	}
+	out, err := s.campaigns.Reject(ctx, id, truncate(b.Reason, 500), actor(c))
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"proposal": proposalView(out)})
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// auditFilter reads the audit log's filters from the query.
+func auditFilter(c echo.Context) (audit.Filter, error) {
+	q := c.QueryParams()
+	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject")}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				if t, err = time.Parse("2006-01-02", v); err != nil {
+					return f, apperr.Invalidf("%s must be a date (2026-07-01) or an RFC 3339 time", name)
+				}
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return f, apperr.Invalidf("limit must be between 1 and 100000")
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+type auditJSON struct {
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	Role      string    `json:"role"`
+	Action    string    `json:"action"`
+	Subject   string    `json:"subject"`
+	Before    string    `json:"before"`
+	After     string    `json:"after"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	Approval  string    `json:"approval"`
+	Hash      string    `json:"hash"`
+}
+
+// apiAudit serves the audit log as JSON, or as CSV with format=csv
+// (UTF-8 with a byte-order mark, so Excel shows Vietnamese correctly).
+func (s *Server) apiAudit(c echo.Context) error {
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
+	es, err := s.store.AuditEntries(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	switch c.QueryParam("format") {
+	case "", "json":
+		out := make([]auditJSON, 0, len(es))
+		for _, e := range es {
+			out = append(out, auditJSON{e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.Hash})
+		}
+		return s.apiJSON(c, http.StatusOK, map[string]any{"entries": out})
+	case "csv":
+		h := c.Response().Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="oabadge-audit.csv"`)
+		h["Cache-Control"] = valNoStore
+		c.Response().WriteHeader(http.StatusOK)
+		return writeAuditCSV(c.Response(), es)
+	}
+	return apperr.Invalidf("format must be json or csv")
+}
+
+func writeAuditCSV(w io.Writer, es []audit.Entry) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	_ = cw.Write([]string{"seq", "at", "actor", "role", "action", "subject", "before", "after", "ip", "user_agent", "approval", "hash"})
+	for _, e := range es {
+		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), csvSafe(e.Actor), e.Role, e.Action, csvSafe(e.Subject),
+			csvSafe(e.Before), csvSafe(e.After), e.IP, csvSafe(e.UserAgent), csvSafe(e.Approval), e.Hash})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+type accountJSON struct {
+	Name      string    `json:"name"`
+	Role      auth.Role `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	Disabled  bool      `json:"disabled"`
+}
+
+func (s *Server) apiAccounts(c echo.Context) error {
+	as, err := s.store.Accounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]accountJSON, 0, len(as))
+	for _, a := range as {
+		out = append(out, accountJSON{a.Name, a.Role, a.CreatedAt, a.Disabled})
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"accounts": out})
+}
+
+type newAccountBody struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiCreateAccount(c echo.Context) error {
+	var b newAccountBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	a, err := auth.NewAccount(b.Name, b.Role, b.Password, s.now())
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateAccount(c.Request().Context(), a, actor(c)); err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusCreated, accountJSON{a.Name, a.Role, a.CreatedAt, false})
+}
+
+type tokenJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Account    string     `json:"account"`
+	Role       auth.Role  `json:"role"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Token      string     `json:"token,omitempty"` // only in the answer that creates it
+}
+
+func (s *Server) apiTokens(c echo.Context) error {
+	ts, err := s.store.Tokens(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]tokenJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Account: t.Account, Role: t.Role, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt})
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"tokens": out})
+}
+
+type newTokenBody struct {
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Account string `json:"account"`
+}
+
+func (s *Server) apiCreateToken(c echo.Context) error {
+	var b newTokenBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	if b.Account == "" {
+		b.Account = principal(c).Account
+	}
+	t, secret, err := s.newToken(c, b.Name, b.Role, b.Account)
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, Account: t.Account, Role: t.Role, CreatedAt: t.CreatedAt, Token: secret})
+}
+
+// newToken creates and stores a token for account, no higher than its role.
+func (s *Server) newToken(c echo.Context, name, role, account string) (auth.Token, string, error) {
+	owner, err := s.store.Account(c.Request().Context(), account)
+	if err != nil {
+		return auth.Token{}, "", err
+	}
+	t, secret, err := auth.NewAPIToken(name, role, owner, s.now())
+	if err != nil {
+		return auth.Token{}, "", err
+	}
+	if err := s.store.CreateToken(c.Request().Context(), t, actor(c)); err != nil {
+		return auth.Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+func (s *Server) apiRevokeToken(c echo.Context) error {
+	if err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), actor(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
