@@ -62,8 +62,11 @@ type Rotation struct {
 	Target string
 	Kind   string // rotate or rollback
 	At     time.Time
+	// Proposer is who asked for it, when it carries out a proposal (the
+	// history names them; the audit entry names who carried it out).
 	// Approver is who approved it, and Proposal the proposal it carries
 	// out (0 for a direct rotation).
+	Proposer string
 	Approver string
 	Proposal int64
 }

@@ -446,7 +446,7 @@ func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Propos
 func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error) {
 	now := s.cfg.Now().UTC()
 	c, err := s.store.Rotate(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
-		Approver: p.Approver, Proposal: p.ID}, by)
+		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
 	if apperr.KindOf(err) == apperr.Conflict {
 		cur, _ := s.store.Campaign(ctx, p.Slug)
 		reason := fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion)

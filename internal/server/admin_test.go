@@ -492,7 +492,6 @@ func TestSessionLoginCSRFAndLimits(t *testing.T) {
 	}
 }
 
-
 func TestAccountsAndTokensAPI(t *testing.T) {
 	f := newAdminFixture(t, false)
 	if code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/accounts", map[string]string{"name": "carol", "role": "editor", "password": "short"}); code != 422 {

@@ -27,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/server"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
@@ -72,6 +74,8 @@ func artifacts(t *testing.T) string {
 
 type browserEnv struct {
 	badge  string // the badge server's public URL
+	st     *sqlite.Store
+	svc    *campaign.Service
 	portal *portal
 	ctx    context.Context
 	out    string
@@ -93,7 +97,7 @@ func (p *portal) add(name, body, csp string) string {
 	return p.srv.URL + "/" + name
 }
 
-func newBrowserEnv(t *testing.T) *browserEnv {
+func newBrowserEnv(t *testing.T, twoPerson bool) *browserEnv {
 	exe := chromiumPath(t)
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
@@ -104,7 +108,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	base := "http://" + ts.Listener.Addr().String()
 	var svc *campaign.Service
 	m := server.NewMetrics(func() int { return svc.CacheLen() })
-	svc = campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, PublicURL: base, Observer: m})
+	svc = campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, PublicURL: base, Observer: m, TwoPerson: twoPerson})
 	for _, c := range []campaign.Campaign{
 		{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: caption, Target: "https://zalo.me/1111"},
 		{Slug: "tinh", Title: "Zalo OA UBND tỉnh", Caption: "Theo dõi Zalo OA UBND tỉnh", Target: "https://zalo.me/2222"},
@@ -156,7 +160,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return &browserEnv{badge: base, portal: p, ctx: ctx, out: artifacts(t)}
+	return &browserEnv{badge: base, st: st, svc: svc, portal: p, ctx: ctx, out: artifacts(t)}
 }
 
 const observeJS = `
@@ -289,7 +293,7 @@ func TestEmbedInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
-	e := newBrowserEnv(t)
+	e := newBrowserEnv(t, false)
 	sn := e.snippets(t, "c=bnv&size=192&layout=badge&theme=light")
 
 	t.Run("HostileCSSTwoBadgesScriptTwice", func(t *testing.T) {
@@ -584,4 +588,129 @@ func report(t *testing.T, e *browserEnv, what, value string) {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "%s\t%s: %s\n", time.Now().UTC().Format(time.RFC3339), what, value)
+}
+
+// clickAndWait clicks sel and waits for the page it leads to to load.
+func clickAndWait(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	loaded := chromedp.Events(ctx, page.LoadEventFired)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("clicking %s: %v", sel, err)
+	}
+	for _, err := range loaded {
+		if err != nil {
+			t.Fatalf("waiting for the page after %s: %v", sel, err)
+		}
+		break
+	}
+}
+
+func signInBrowser(t *testing.T, ctx context.Context, base, name string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin")); err != nil {
+		t.Fatal(err)
+	}
+	if path := evalJS[string](t, ctx, `location.pathname`); path != "/admin/login" {
+		t.Fatalf("an anonymous visit to /admin ended at %s, want the sign-in page", path)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), consolePassword)); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, ctx, `form button[type="submit"]`)
+	if path := evalJS[string](t, ctx, `location.pathname`); path != "/admin" {
+		t.Fatalf("after signing in as %s the page is %s", name, path)
+	}
+}
+
+const consolePassword = "mật-khẩu-thử-nghiệm-dài"
+
+// TestConsoleInBrowser drives the admin console under the two-person rule:
+// alice signs in and rotates with a preview, bob approves, bob rolls back,
+// alice approves that.
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	e := newBrowserEnv(t, true)
+	ctx := context.Background()
+	for _, name := range []string{"alice", "bob"} {
+		a, err := auth.NewAccount(name, "admin", consolePassword, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.CreateAccount(ctx, a, audit.Actor{Name: "test", Role: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := e.tab(t)
+	bobCtx, cancel := chromedp.NewContext(e.ctx, chromedp.WithNewBrowserContext()) // his own cookies
+	t.Cleanup(cancel)
+
+	signInBrowser(t, alice, e.badge, "alice")
+	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/c/bnv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(alice, chromedp.SendKeys(chromedp.CSS(`input[name="target"]`), "https://zalo.me/4242424242")); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, alice, `form[action$="/preview"] button`)
+	if _, err := chromedp.Run(alice, chromedp.Poll[bool](`document.getElementById("preview").complete && document.getElementById("preview").naturalWidth > 0`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the preview badge did not load: %v", err)
+	}
+	if got := evalJS[string](t, alice, `document.getElementById("new-target").textContent`); got != "https://zalo.me/4242424242" {
+		t.Errorf("the preview shows target %q", got)
+	}
+	e.screenshot(t, alice, "console-preview")
+	clickAndWait(t, alice, `#confirm`)
+	if c, _ := e.svc.Get("bnv"); c.Version != 1 {
+		t.Fatalf("under the two-person rule the rotation applied at once: %+v", c)
+	}
+	if n := evalJS[string](t, alice, `document.querySelector(".flash.notice") ? document.querySelector(".flash.notice").textContent : ""`); n == "" {
+		t.Error("no notice that the change waits for approval")
+	}
+	// Alice sees no approve button on her own proposal.
+	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/approvals")); err != nil {
+		t.Fatal(err)
+	}
+	if n := evalJS[int](t, alice, `document.querySelectorAll("button.approve").length`); n != 0 {
+		t.Errorf("alice is offered %d approve buttons on her own proposal", n)
+	}
+
+	signInBrowser(t, bobCtx, e.badge, "bob")
+	if err := chromedp.Do(bobCtx, chromedp.Navigate(e.badge+"/admin/approvals")); err != nil {
+		t.Fatal(err)
+	}
+	e.screenshot(t, bobCtx, "console-approvals")
+	clickAndWait(t, bobCtx, `button.approve`)
+	if c, _ := e.svc.Get("bnv"); c.Version != 2 || c.Target != "https://zalo.me/4242424242" {
+		t.Fatalf("after bob's approval: %+v", c)
+	}
+	// Bob rolls back to version 1 from the history; alice approves.
+	if err := chromedp.Do(bobCtx, chromedp.Navigate(e.badge+"/admin/c/bnv")); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, bobCtx, `form[action$="/rollback"] button`)
+	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/approvals")); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, alice, `button.approve`)
+	if c, _ := e.svc.Get("bnv"); c.Version != 3 || c.Target != "https://zalo.me/1111" {
+		t.Fatalf("after the rollback: %+v", c)
+	}
+	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/c/bnv")); err != nil {
+		t.Fatal(err)
+	}
+	if rows := evalJS[int](t, alice, `document.querySelectorAll("table tbody tr").length`); rows != 3 {
+		t.Errorf("the history shows %d rows, want 3", rows)
+	}
+	e.screenshot(t, alice, "console-campaign")
+	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/audit")); err != nil {
+		t.Fatal(err)
+	}
+	e.screenshot(t, alice, "console-audit")
+	if _, err := e.st.VerifyAudit(ctx); err != nil {
+		t.Error(err)
+	}
 }

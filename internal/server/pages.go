@@ -267,7 +267,7 @@ func (s *Server) staticFile(c echo.Context) error {
 	name := c.Param("*")
 	var ctype string
 	switch name {
-	case "style.css", "frame.css":
+	case "style.css", "frame.css", "admin.css":
 		ctype = "text/css; charset=utf-8"
 	case "page.js":
 		ctype = valJSType[0]

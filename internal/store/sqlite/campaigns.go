@@ -158,13 +158,17 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 				return err
 			}
 		}
+		proposer := r.Proposer
+		if proposer == "" {
+			proposer = by.Name
+		}
 		c = before
 		c.Version++
 		c.Target = r.Target
 		c.UpdatedAt = r.At.UTC()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)
 			SELECT id, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
-			c.Version, r.Target, by.Name, formatTime(r.At), r.Kind, r.Approver, r.Slug); err != nil {
+			c.Version, r.Target, proposer, formatTime(r.At), r.Kind, r.Approver, r.Slug); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET target = ?, version = ?, updated_at = ? WHERE slug = ?",
@@ -173,7 +177,7 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 		}
 		e := audit.New(by, "campaign."+r.Kind, r.Slug,
 			map[string]any{"target": before.Target, "version": before.Version},
-			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal})
+			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal, "proposer": proposer})
 		e.At, e.Approval = r.At, r.Approver
 		return appendAudit(ctx, tx, e)
 	})

@@ -282,9 +282,12 @@ func Run(t *testing.T, open Opener) {
 			t.Errorf("DecideProposal(approved) = %+v, %v", d, err)
 		}
 		r := rot("bnv", 1, p.Target, runAt)
-		r.Proposal, r.Approver = p.ID, "bob"
+		r.Proposal, r.Proposer, r.Approver = p.ID, "alice", "bob"
 		if _, err := s.Rotate(ctx, r, bob); err != nil {
 			t.Fatal(err)
+		}
+		if h, _ := s.History(ctx, "bnv"); h[0].Actor != "alice" || h[0].Approver != "bob" {
+			t.Errorf("history of an approved proposal = %+v, want proposer alice and approver bob", h[0])
 		}
 		if d, _ := s.Proposal(ctx, p.ID); d.Status != campaign.Applied {
 			t.Errorf("after Rotate the proposal is %s, want applied", d.Status)

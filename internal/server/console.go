@@ -1,0 +1,509 @@
+package server
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/static"
+)
+
+// vietnam is the console's time zone: Indochina Time has no daylight
+// saving, so a fixed zone needs no time zone database.
+var vietnam = time.FixedZone("UTC+7", 7*3600)
+
+var adminTmpl = template.Must(template.New("admin.html").Funcs(template.FuncMap{
+	"fmtTime": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.In(vietnam).Format("2006-01-02 15:04:05")
+		case *time.Time:
+			if v != nil {
+				return v.In(vietnam).Format("2006-01-02 15:04:05")
+			}
+		}
+		return ""
+	},
+}).ParseFS(static.FS, "admin.html"))
+
+// consoleText is the console's wording in one language.
+type consoleText struct {
+	Lang, Other, OtherName                                        string
+	SignIn, SignOut, Name, Password, Campaigns, Approvals, Audit  string
+	Accounts, Tokens, Campaign, Caption, Target, Version, QRMode  string
+	Pinned, Rotate, NewTarget, ScheduleAt, Preview, Pending       string
+	History, Kind, By, Approver, When, RollBack, Now, After       string
+	ConfirmHelp, Confirm, Cancel, From, Status, Approve, Reject   string
+	NoPending, NoCampaigns, Action, Subject, Since, Until, Filter string
+	Before, TokenCreated, TokenOnce, Role, AddAccount, Account    string
+	LastUsed, Revoked, Revoke, CreateToken                        string
+	Applied, Proposed, Done                                       string
+}
+
+var consoleTexts = map[string]consoleText{
+	"vi": {
+		Lang: "vi", Other: "en", OtherName: "English",
+		SignIn: "Đăng nhập", SignOut: "Đăng xuất", Name: "Tên", Password: "Mật khẩu", Campaigns: "Chiến dịch",
+		Approvals: "Chờ duyệt", Audit: "Nhật ký", Accounts: "Tài khoản", Tokens: "Mã API", Campaign: "Chiến dịch",
+		Caption: "Chú thích", Target: "Đích", Version: "Phiên bản", QRMode: "Mã QR chứa", Pinned: "OA được phép",
+		Rotate: "Đổi đích", NewTarget: "Đường dẫn Zalo OA mới", ScheduleAt: "Hẹn giờ (UTC+7)", Preview: "Xem trước",
+		Pending: "Đề xuất đang chờ", History: "Lịch sử", Kind: "Loại", By: "Người thực hiện", Approver: "Người duyệt",
+		When: "Thời điểm (UTC+7)", RollBack: "Quay lại bản này", Now: "Hiện tại", After: "Sau khi đổi",
+		ConfirmHelp: "Kiểm tra mã QR mới bằng ứng dụng Zalo trước khi xác nhận: mọi cổng thông tin sẽ hiển thị mã này.",
+		Confirm:     "Xác nhận đổi", Cancel: "Huỷ", From: "từ", Status: "Trạng thái", Approve: "Duyệt", Reject: "Từ chối",
+		NoPending: "Không có đề xuất nào đang chờ.", NoCampaigns: "Chưa có chiến dịch nào.", Action: "Hành động",
+		Subject: "Đối tượng", Since: "Từ ngày", Until: "Đến ngày", Filter: "Lọc", Before: "Trước", TokenCreated: "Đã tạo mã API",
+		TokenOnce: "Sao chép mã này ngay: nó chỉ hiện một lần.", Role: "Vai trò", AddAccount: "Thêm tài khoản",
+		Account: "Tài khoản", LastUsed: "Dùng lần cuối", Revoked: "Đã thu hồi", Revoke: "Thu hồi", CreateToken: "Tạo mã API",
+		Applied: "Đã đổi đích: mọi huy hiệu đã cập nhật.", Proposed: "Đã gửi đề xuất; cần một quản trị viên khác duyệt hoặc chờ đến giờ hẹn.",
+		Done: "Đã xong.",
+	},
+	"en": {
+		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
+		SignIn: "Sign in", SignOut: "Sign out", Name: "Name", Password: "Password", Campaigns: "Campaigns",
+		Approvals: "Approvals", Audit: "Audit log", Accounts: "Accounts", Tokens: "API tokens", Campaign: "Campaign",
+		Caption: "Caption", Target: "Target", Version: "Version", QRMode: "QR encodes", Pinned: "Pinned OA ids",
+		Rotate: "Change the target", NewTarget: "New Zalo OA link", ScheduleAt: "Schedule (UTC+7)", Preview: "Preview",
+		Pending: "Pending proposals", History: "History", Kind: "Kind", By: "By", Approver: "Approver",
+		When: "When (UTC+7)", RollBack: "Roll back to this", Now: "Now", After: "After the change",
+		ConfirmHelp: "Scan the new code with the Zalo app before confirming: every portal will show it.",
+		Confirm:     "Confirm the change", Cancel: "Cancel", From: "from", Status: "Status", Approve: "Approve", Reject: "Reject",
+		NoPending: "Nothing waits for approval.", NoCampaigns: "No campaigns yet.", Action: "Action",
+		Subject: "Subject", Since: "Since", Until: "Until", Filter: "Filter", Before: "Before", TokenCreated: "API token created",
+		TokenOnce: "Copy it now: it is shown only once.", Role: "Role", AddAccount: "Add account",
+		Account: "Account", LastUsed: "Last used", Revoked: "Revoked", Revoke: "Revoke", CreateToken: "Create token",
+		Applied: "Target changed: every badge follows.", Proposed: "Proposed; it waits for another admin's approval or for its time.",
+		Done: "Done.",
+	},
+}
+
+const langCookie = "oabadge_lang"
+
+// consoleLang picks the console's language: ?lang= (remembered in a
+// cookie), else the cookie, else Vietnamese.
+func (s *Server) consoleLang(c echo.Context) consoleText {
+	if l := c.QueryParam("lang"); l != "" {
+		if t, ok := consoleTexts[l]; ok {
+			c.SetCookie(&http.Cookie{Name: langCookie, Value: l, Path: "/admin", SameSite: http.SameSiteStrictMode, HttpOnly: true,
+				Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), MaxAge: 365 * 24 * 3600})
+			return t
+		}
+	}
+	if ck, err := c.Cookie(langCookie); err == nil {
+		if t, ok := consoleTexts[ck.Value]; ok {
+			return t
+		}
+	}
+	return consoleTexts["vi"]
+}
+
+// consoleData is what every console page gets.
+type consoleData struct {
+	T       consoleText
+	Title   string
+	Who     auth.Principal
+	IsAdmin bool
+	CanEdit bool
+	Pending int
+	Error   string
+	Notice  string
+
+	Campaigns  []campaign.Campaign
+	Campaign   campaign.Campaign
+	History    []campaign.Revision
+	Proposals  []campaign.Proposal
+	Entries    []audit.Entry
+	Filter     audit.Filter
+	Since      string
+	Until      string
+	Query      string
+	Accounts   []auth.Account
+	Tokens     []auth.Token
+	NewToken   string
+	Next       string
+	Target     string
+	Version    int64
+	At         string
+	PreviewURL string
+}
+
+func (s *Server) consoleRoutes() {
+	s.handle(http.MethodGet, "/admin/login", s.consoleLoginPage)
+	s.handle(http.MethodPost, "/admin/login", s.consoleLogin)
+	s.handle(http.MethodPost, "/admin/logout", s.console(auth.Viewer, s.consoleLogout))
+	s.handle(http.MethodGet, "/admin", s.console(auth.Viewer, s.consoleCampaigns))
+	s.handle(http.MethodGet, "/admin/c/:slug", s.console(auth.Viewer, s.consoleCampaign))
+	s.handle(http.MethodPost, "/admin/c/:slug/preview", s.console(auth.Editor, s.consolePreview))
+	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(auth.Editor, s.consolePreviewImage))
+	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(auth.Editor, s.consoleRotate))
+	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(auth.Editor, s.consoleRollback))
+	s.handle(http.MethodGet, "/admin/approvals", s.console(auth.Viewer, s.consoleApprovals))
+	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(auth.Admin, s.consoleApprove))
+	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(auth.Editor, s.consoleReject))
+	s.handle(http.MethodGet, "/admin/audit", s.console(auth.Viewer, s.consoleAudit))
+	s.handle(http.MethodGet, "/admin/accounts", s.console(auth.Admin, s.consoleAccounts))
+	s.handle(http.MethodPost, "/admin/accounts", s.console(auth.Admin, s.consoleAddAccount))
+	s.handle(http.MethodPost, "/admin/tokens", s.console(auth.Admin, s.consoleCreateToken))
+	s.handle(http.MethodPost, "/admin/tokens/:id/revoke", s.console(auth.Admin, s.consoleRevokeToken))
+}
+
+// console wraps a page handler: a visitor who is not signed in is sent to
+// the sign-in page; one without the role gets a page saying so.
+func (s *Server) console(role auth.Role, h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.authenticate(c)
+		if apperr.KindOf(err) == apperr.Unauthorized && c.Request().Method == http.MethodGet {
+			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		if err == nil && !p.Role.Allows(role) {
+			err = apperr.Forbiddenf("this needs the %s role; you are %s", role, p.Role)
+		}
+		if err != nil {
+			d := s.consoleBase(c, "oabadge")
+			d.Who = p
+			d.Error = apperr.Message(err)
+			return s.render(c, statusOf[apperr.KindOf(err)], "campaigns", d)
+		}
+		c.Set(principalKey, p)
+		return h(c)
+	}
+}
+
+func (s *Server) consoleBase(c echo.Context, title string) consoleData {
+	p := principal(c)
+	d := consoleData{T: s.consoleLang(c), Title: title, Who: p, IsAdmin: p.Role.Allows(auth.Admin), CanEdit: p.Role.Allows(auth.Editor)}
+	if p.Account != "" {
+		if ps, err := s.campaigns.Proposals(c.Request().Context(), campaign.Pending); err == nil {
+			d.Pending = len(ps)
+		}
+	}
+	switch q := c.QueryParam("ok"); q {
+	case "applied":
+		d.Notice = d.T.Applied
+	case "proposed":
+		d.Notice = d.T.Proposed
+	case "done":
+		d.Notice = d.T.Done
+	}
+	if e := c.QueryParam("err"); e != "" {
+		d.Error = truncate(e, 300)
+	}
+	return d
+}
+
+func (s *Server) render(c echo.Context, code int, name string, d consoleData) error {
+	var b bytes.Buffer
+	if err := adminTmpl.ExecuteTemplate(&b, name, d); err != nil {
+		return err
+	}
+	setPageHeaders(c)
+	c.Response().Header()["Cache-Control"] = valNoStore
+	return c.HTMLBlob(code, b.Bytes())
+}
+
+// back redirects to path with an outcome the page shows: ok=… or err=….
+func back(c echo.Context, path string, err error, ok string) error {
+	q := url.Values{}
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Internal {
+			return err
+		}
+		q.Set("err", apperr.Message(err))
+	} else {
+		q.Set("ok", ok)
+	}
+	return c.Redirect(http.StatusSeeOther, path+"?"+q.Encode())
+}
+
+func (s *Server) consoleLoginPage(c echo.Context) error {
+	d := s.consoleBase(c, consoleTexts["vi"].SignIn)
+	d.Title = d.T.SignIn
+	d.Next = safeNext(c.QueryParam("next"))
+	return s.render(c, http.StatusOK, "login", d)
+}
+
+// safeNext keeps the after-sign-in redirect inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/admin") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/admin"
+	}
+	return next
+}
+
+func (s *Server) consoleLogin(c echo.Context) error {
+	secret, ss, err := s.signIn(c, c.FormValue("name"), c.FormValue("password"))
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Internal {
+			return err
+		}
+		d := s.consoleBase(c, "")
+		d.Title, d.Error, d.Next = d.T.SignIn, apperr.Message(err), safeNext(c.FormValue("next"))
+		return s.render(c, statusOf[apperr.KindOf(err)], "login", d)
+	}
+	s.setSessionCookie(c, secret, ss.ExpiresAt)
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+func (s *Server) consoleLogout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		_ = s.store.DeleteSession(c.Request().Context(), auth.HashSecret(ck.Value))
+	}
+	s.setSessionCookie(c, "", time.Time{})
+	return c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+func (s *Server) consoleCampaigns(c echo.Context) error {
+	d := s.consoleBase(c, "")
+	d.Title = d.T.Campaigns
+	d.Campaigns = s.campaigns.List()
+	return s.render(c, http.StatusOK, "campaigns", d)
+}
+
+func (s *Server) consoleCampaign(c echo.Context) error {
+	ctx := c.Request().Context()
+	x, err := s.store.Campaign(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	d := s.consoleBase(c, x.Title)
+	d.Campaign = x
+	if d.History, err = s.campaigns.History(ctx, x.Slug); err != nil {
+		return err
+	}
+	ps, err := s.campaigns.Proposals(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Slug == x.Slug && (p.Status == campaign.Pending || p.Status == campaign.Approved) {
+			d.Proposals = append(d.Proposals, p)
+		}
+	}
+	return s.render(c, http.StatusOK, "campaign", d)
+}
+
+// formTime reads a datetime-local value in Vietnam time; "" is none.
+func formTime(v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04", v, vietnam)
+	if err != nil {
+		return nil, apperr.Invalidf("the schedule must be a date and time")
+	}
+	return &t, nil
+}
+
+func formVersion(c echo.Context, name string) (int64, error) {
+	n, err := strconv.ParseInt(c.FormValue(name), 10, 64)
+	if err != nil || n < 1 {
+		return 0, apperr.Invalidf("the form lost the campaign's version: reload the page")
+	}
+	return n, nil
+}
+
+// consolePreview shows the badge as it would be with the new target,
+// beside the current one, with a button to confirm.
+func (s *Server) consolePreview(c echo.Context) error {
+	slug := c.Param("slug")
+	x, err := s.store.Campaign(c.Request().Context(), slug)
+	if err != nil {
+		return err
+	}
+	version, err := formVersion(c, "version")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	if _, err := formTime(c.FormValue("at")); err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	target, err := s.campaigns.CheckTarget(x, c.FormValue("target"))
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	d := s.consoleBase(c, x.Title)
+	d.Campaign, d.Target, d.Version, d.At = x, target, version, c.FormValue("at")
+	d.PreviewURL = "/admin/c/" + slug + "/preview.svg?" + url.Values{"target": {target}}.Encode()
+	return s.render(c, http.StatusOK, "preview", d)
+}
+
+func (s *Server) consolePreviewImage(c echo.Context) error {
+	v := badge.DefaultVariant(badge.SVG)
+	body, _, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), c.QueryParam("target"), v)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Content-Security-Policy"] = valImageCSP
+	h["Cache-Control"] = valNoStore
+	return c.Blob(http.StatusOK, valSVGType[0], body)
+}
+
+func (s *Server) consoleRotate(c echo.Context) error {
+	slug := c.Param("slug")
+	version, err := formVersion(c, "version")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	at, err := formTime(c.FormValue("at"))
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	return s.consoleRequest(c, campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at, Kind: "rotate"})
+}
+
+func (s *Server) consoleRollback(c echo.Context) error {
+	slug := c.Param("slug")
+	version, err := formVersion(c, "version")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	to, err := formVersion(c, "to")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	target, err := s.revisionTarget(c, slug, to)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	return s.consoleRequest(c, campaign.Request{Slug: slug, Target: target, Expect: version, Kind: "rollback"})
+}
+
+func (s *Server) consoleRequest(c echo.Context, r campaign.Request) error {
+	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(), r, actor(c), principal(c).Role.Allows(auth.Admin))
+	if err != nil {
+		return back(c, "/admin/c/"+r.Slug, err, "")
+	}
+	if prop != nil {
+		return back(c, "/admin/c/"+r.Slug, nil, "proposed")
+	}
+	return back(c, "/admin/c/"+r.Slug, nil, "applied")
+}
+
+func (s *Server) consoleApprovals(c echo.Context) error {
+	d := s.consoleBase(c, "")
+	d.Title = d.T.Approvals
+	ps, err := s.campaigns.Proposals(c.Request().Context(), "")
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Status == campaign.Pending || p.Status == campaign.Approved {
+			d.Proposals = append(d.Proposals, p)
+		}
+	}
+	return s.render(c, http.StatusOK, "approvals", d)
+}
+
+func (s *Server) consoleApprove(c echo.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, actor(c))
+	if err != nil {
+		return back(c, "/admin/approvals", err, "")
+	}
+	if p.Status == campaign.Applied {
+		return back(c, "/admin/c/"+p.Slug, nil, "applied")
+	}
+	return back(c, "/admin/approvals", nil, "done")
+}
+
+func (s *Server) consoleReject(c echo.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := s.campaigns.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if pr := principal(c); !pr.Role.Allows(auth.Admin) && p.Proposer != pr.Account {
+		return back(c, "/admin/approvals", apperr.Forbiddenf("only an admin may reject another person's proposal"), "")
+	}
+	_, err = s.campaigns.Reject(ctx, id, "", actor(c))
+	return back(c, "/admin/approvals", err, "done")
+}
+
+func (s *Server) consoleAudit(c echo.Context) error {
+	d := s.consoleBase(c, "")
+	d.Title = d.T.Audit
+	f, err := auditFilter(c)
+	if err != nil {
+		d.Error = apperr.Message(err)
+		return s.render(c, http.StatusUnprocessableEntity, "audit", d)
+	}
+	if f.Limit == 0 {
+		f.Limit = 500
+	}
+	if !f.Until.IsZero() && c.QueryParam("until") != "" && len(c.QueryParam("until")) == 10 {
+		f.Until = f.Until.AddDate(0, 0, 1) // a date means the whole day
+	}
+	if d.Entries, err = s.store.AuditEntries(c.Request().Context(), f); err != nil {
+		return err
+	}
+	d.Filter, d.Since, d.Until = f, c.QueryParam("since"), c.QueryParam("until")
+	q := c.QueryParams()
+	q.Del("lang")
+	d.Query = q.Encode()
+	return s.render(c, http.StatusOK, "audit", d)
+}
+
+func (s *Server) consoleAccounts(c echo.Context) error {
+	d := s.consoleBase(c, "")
+	d.Title = d.T.Accounts
+	ctx := c.Request().Context()
+	var err error
+	if d.Accounts, err = s.store.Accounts(ctx); err != nil {
+		return err
+	}
+	if d.Tokens, err = s.store.Tokens(ctx); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "accounts", d)
+}
+
+func (s *Server) consoleAddAccount(c echo.Context) error {
+	a, err := auth.NewAccount(c.FormValue("name"), c.FormValue("role"), c.FormValue("password"), s.now())
+	if err == nil {
+		err = s.store.CreateAccount(c.Request().Context(), a, actor(c))
+	}
+	return back(c, "/admin/accounts", err, "done")
+}
+
+// consoleCreateToken shows the new token once, on the page that answers
+// the form; it is never stored or shown again.
+func (s *Server) consoleCreateToken(c echo.Context) error {
+	_, secret, err := s.newToken(c, c.FormValue("name"), c.FormValue("role"), c.FormValue("account"))
+	if err != nil {
+		return back(c, "/admin/accounts", err, "")
+	}
+	d := s.consoleBase(c, "")
+	d.Title, d.NewToken = d.T.Accounts, secret
+	ctx := c.Request().Context()
+	if d.Accounts, err = s.store.Accounts(ctx); err != nil {
+		return err
+	}
+	if d.Tokens, err = s.store.Tokens(ctx); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusCreated, "accounts", d)
+}
+
+func (s *Server) consoleRevokeToken(c echo.Context) error {
+	err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), actor(c))
+	return back(c, "/admin/accounts", err, "done")
+}
