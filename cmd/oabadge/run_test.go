@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"image/png"
 	"io"
@@ -304,4 +305,66 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		t.Errorf("run exited %d after draining, want 0", code)
 	}
 	a.done <- 0
+}
+
+// TestAuditVerifyFindsTampering edits an audit row behind the store's back
+// (dropping the trigger that forbids it, as someone with the file could)
+// and expects `oabadge audit verify` to fail naming that row.
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "t.db")
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"admin", "add", "alice", "--role", "admin", "--db", dsn},
+		{"admin", "add", "bob", "--role", "editor", "--db", dsn},
+		{"admin", "token", "bob", "--role", "viewer", "--name", "ci", "--db", dsn},
+	} {
+		if code := run(ctx, args, env(), strings.NewReader("mật-khẩu-rất-dài-1\n"), io.Discard, io.Discard); code != 0 {
+			t.Fatalf("run(%q) = %d", args, code)
+		}
+	}
+	var out bytes.Buffer
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "3 entries") {
+		t.Fatalf("audit verify on an untouched trail = %d %q", code, out.String())
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err == nil {
+		t.Error("an UPDATE of the audit trail was allowed")
+	}
+	if _, err := db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var stderr bytes.Buffer
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "audit entry 2") {
+		t.Errorf("audit verify after tampering = %d %q, want 1 naming entry 2", code, stderr.String())
+	}
+}
+
+func TestAdminCommandsRefuse(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "a.db")
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		msg   string
+	}{
+		{[]string{"admin", "add", "alice", "--db", dsn}, "pw-long-enough-1\n", "--role is required"},
+		{[]string{"admin", "add", "alice", "--role", "root", "--db", dsn}, "pw-long-enough-1\n", `role "root"`},
+		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "short\n", "shorter than 12"},
+		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "", "no password on stdin"},
+		{[]string{"admin", "add", "Alice Smith", "--role", "admin", "--db", dsn}, "pw-long-enough-1\n", "lower-case"},
+		{[]string{"admin", "token", "nobody", "--role", "viewer", "--db", dsn}, "", `no account "nobody"`},
+		{[]string{"admin", "revoke", "abc", "--db", dsn}, "", `no token "abc"`},
+		{[]string{"admin", "frob", "--db", dsn}, "", "unknown subcommand"},
+		{[]string{"audit", "--db", dsn}, "", "want one of: verify"},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), tt.args, env(), strings.NewReader(tt.stdin), io.Discard, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), tt.msg) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("run(%q) = %d %q, want 1 and one line with %q", tt.args, code, stderr.String(), tt.msg)
+		}
+	}
 }
