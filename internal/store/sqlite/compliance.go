@@ -1,0 +1,228 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/compliance"
+)
+
+var _ compliance.Store = (*Store)(nil)
+
+const agencyColumns = "id, name, kind, homepage, parent, contact, created_at, updated_at"
+
+func scanAgency(r scanner) (compliance.Agency, error) {
+	var a compliance.Agency
+	var kind, created, updated string
+	if err := r.Scan(&a.ID, &a.Name, &kind, &a.Homepage, &a.Parent, &a.Contact, &created, &updated); err != nil {
+		return a, err
+	}
+	a.Kind = compliance.Kind(kind)
+	var err error
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.UpdatedAt, err = parseTime(updated)
+	return a, err
+}
+
+// ImportAgencies implements compliance.Store.
+func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at time.Time, by audit.Actor) (int, int, error) {
+	var created, updated int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		created, updated = 0, 0
+		known := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, "SELECT key FROM agencies")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			known[k] = true
+		}
+		rows.Close()
+		for _, a := range as {
+			known[compliance.Key(a.Name)] = true
+		}
+		var bad []compliance.RowError
+		for _, a := range as {
+			if a.Parent != "" && !known[compliance.Key(a.Parent)] {
+				bad = append(bad, compliance.RowError{Line: a.Line, Reason: fmt.Sprintf("parent %q is neither in the file nor in the register", a.Parent)})
+			}
+		}
+		if len(bad) > 0 {
+			return &compliance.ImportError{Rows: bad}
+		}
+		for _, a := range as {
+			res, err := tx.ExecContext(ctx, `INSERT INTO agencies (key, name, kind, homepage, host, parent, contact, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET name = excluded.name, kind = excluded.kind, homepage = excluded.homepage,
+					host = excluded.host, parent = excluded.parent, contact = excluded.contact, updated_at = excluded.updated_at
+				WHERE (name, kind, homepage, parent, contact) IS NOT (excluded.name, excluded.kind, excluded.homepage, excluded.parent, excluded.contact)`,
+				compliance.Key(a.Name), a.Name, string(a.Kind), a.Homepage, a.Host(), a.Parent, a.Contact, formatTime(at), formatTime(at))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // unchanged
+			}
+			var createdAt string
+			if err := tx.QueryRowContext(ctx, "SELECT created_at FROM agencies WHERE key = ?", compliance.Key(a.Name)).Scan(&createdAt); err != nil {
+				return err
+			}
+			if createdAt == formatTime(at) {
+				created++
+			} else {
+				updated++
+			}
+		}
+		e := audit.New(by, "agency.import", "agencies", nil, map[string]any{"rows": len(as), "created": created, "updated": updated})
+		e.At = at
+		return appendAudit(ctx, tx, e)
+	})
+	return created, updated, err
+}
+
+// Agencies implements compliance.Store.
+func (s *Store) Agencies(ctx context.Context) ([]compliance.Agency, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+agencyColumns+" FROM agencies ORDER BY kind, name")
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []compliance.Agency
+	for rows.Next() {
+		a, err := scanAgency(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Agency implements compliance.Store.
+func (s *Store) Agency(ctx context.Context, id int64) (compliance.Agency, error) {
+	a, err := scanAgency(s.db.QueryRowContext(ctx, "SELECT "+agencyColumns+" FROM agencies WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, apperr.NotFoundf("no agency %d", id)
+	}
+	return a, classify(err)
+}
+
+// AddCounts implements compliance.CountStore.
+func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO counts (campaign, site, day, event, n) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (campaign, site, day, event) DO UPDATE SET n = n + excluded.n`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, c := range cs {
+			if _, err := st.ExecContext(ctx, c.Campaign, c.Site, c.Day, c.Event.String(), c.N); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Counts implements compliance.Store.
+func (s *Store) Counts(ctx context.Context, sinceDay string) ([]compliance.Count, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT campaign, site, day, event, n FROM counts WHERE day >= ? ORDER BY day", sinceDay)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []compliance.Count
+	for rows.Next() {
+		var c compliance.Count
+		var ev string
+		if err := rows.Scan(&c.Campaign, &c.Site, &c.Day, &ev, &c.N); err != nil {
+			return nil, err
+		}
+		c.Event, _ = compliance.ParseEvent(ev)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SaveResults implements compliance.Store.
+func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, r := range rs {
+			forms := make([]string, len(r.Forms))
+			for i, f := range r.Forms {
+				forms[i] = string(f)
+			}
+			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, strings.Join(forms, ","), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at"
+
+func scanResult(r scanner) (compliance.Result, error) {
+	var x compliance.Result
+	var forms, at string
+	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at); err != nil {
+		return x, err
+	}
+	if forms != "" {
+		for _, f := range strings.Split(forms, ",") {
+			x.Forms = append(x.Forms, compliance.Form(f))
+		}
+	}
+	var err error
+	x.CheckedAt, err = parseTime(at)
+	return x, err
+}
+
+// LatestResults implements compliance.Store.
+func (s *Store) LatestResults(ctx context.Context) ([]compliance.Result, error) {
+	return s.results(ctx, `SELECT `+resultColumns+` FROM checks k JOIN agencies a ON a.id = k.agency_id
+		WHERE k.id = (SELECT max(id) FROM checks WHERE agency_id = k.agency_id AND campaign = k.campaign)`)
+}
+
+// AgencyResults implements compliance.Store.
+func (s *Store) AgencyResults(ctx context.Context, agencyID int64, limit int) ([]compliance.Result, error) {
+	return s.results(ctx, `SELECT `+resultColumns+` FROM checks k JOIN agencies a ON a.id = k.agency_id
+		WHERE k.agency_id = ? ORDER BY k.id DESC LIMIT ?`, agencyID, limit)
+}
+
+func (s *Store) results(ctx context.Context, q string, args ...any) ([]compliance.Result, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []compliance.Result
+	for rows.Next() {
+		r, err := scanResult(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
