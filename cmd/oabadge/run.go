@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -22,6 +24,7 @@ import (
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/logging"
 	"github.com/oabadge/oabadge/internal/server"
@@ -45,6 +48,10 @@ Usage:
   oabadge admin revoke [flags] TOKEN_ID
                                    revoke an API token
   oabadge audit verify [flags]     check the audit trail's hash chain
+  oabadge agencies import [flags] FILE.csv
+                                   import the agency register (name,kind,homepage[,parent,contact])
+  oabadge agencies export [flags]  print the register as CSV
+  oabadge check [flags] [--json]   check every agency homepage for every campaign
   oabadge version                  print the version
   oabadge help                     print this text
 
@@ -73,6 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = admin(ctx, args, getenv, stdin, stdout, stderr)
 	case "audit":
 		err = auditCmd(ctx, args, getenv, stdout, stderr)
+	case "agencies":
+		err = agencies(ctx, args, getenv, stdout, stderr)
+	case "check":
+		err = check(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "oabadge", version)
 	case "help", "-h", "--help":
@@ -206,12 +217,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("reading campaigns: %w", err)
 	}
 
+	counter := compliance.NewCounter(0, nil)
+	checks := newRunner(c, base, store, svc, log)
 	srv, err := server.New(server.Config{
 		PublicURL:      base,
 		CacheMaxAge:    c.CacheMaxAge,
 		TrustedProxies: c.TrustedProxies,
 		AccessLog:      c.AccessLog,
 		Version:        version,
+		Counter:        counter,
+		Checks:         checks,
 	}, svc, store, metrics, log)
 	if err != nil {
 		return err
@@ -236,11 +251,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	watchDone := make(chan struct{})
+	var background sync.WaitGroup
+	background.Add(2)
 	go func() {
-		defer close(watchDone)
+		defer background.Done()
 		_ = svc.Run(runCtx)
 	}()
+	go func() {
+		defer background.Done()
+		compliance.FlushEvery(runCtx, counter, store, c.CountFlush, log) // flushes once more when runCtx ends
+	}()
+	if c.CheckEvery > 0 {
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			checks.Every(runCtx, c.CheckEvery)
+		}()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 
@@ -262,8 +289,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer scancel()
 	err = hs.Shutdown(sctx)
-	cancel()
-	<-watchDone
+	cancel() // after the last request: the final flush counts it
+	background.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -539,5 +566,128 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "audit trail intact: %d entries\n", n)
+	return nil
+}
+
+// newRunner makes the register checker for the campaigns svc serves.
+func newRunner(c config.Config, base string, store *sqlite.Store, svc *campaign.Service, log *slog.Logger) *compliance.Runner {
+	return &compliance.Runner{
+		Store:   store,
+		Checker: &compliance.Checker{PublicURL: base, Concurrency: c.CheckConcurrency, Timeout: c.CheckTimeout},
+		Campaigns: func() []string {
+			var slugs []string
+			for _, x := range svc.List() {
+				slugs = append(slugs, x.Slug)
+			}
+			return slugs
+		},
+		Log: log,
+	}
+}
+
+func agencies(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	sub, args, err := subcommand(args, "import", "export")
+	if err != nil {
+		return err
+	}
+	c, rest, err := load("agencies "+sub, args, getenv, stderr, "[FILE.csv]")
+	if err != nil {
+		return err
+	}
+	if sub == "import" && len(rest) != 1 || sub == "export" && len(rest) != 0 {
+		return errors.New("want: oabadge agencies import FILE.csv, or oabadge agencies export")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if sub == "export" {
+		as, err := store.Agencies(ctx)
+		if err != nil {
+			return err
+		}
+		rows := make([][]string, 0, len(as))
+		for _, a := range as {
+			rows = append(rows, []string{a.Name, string(a.Kind), a.Homepage, a.Parent, a.Contact})
+		}
+		return compliance.WriteCSV(stdout, []string{"name", "kind", "homepage", "parent", "contact"}, rows)
+	}
+	f, err := os.Open(rest[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	as, err := compliance.ParseCSV(f)
+	if err == nil {
+		var created, updated int
+		created, updated, err = store.ImportAgencies(ctx, as, time.Now().UTC(), cliActor(getenv))
+		if err == nil {
+			fmt.Fprintf(stdout, "%s: %d agencies, %d new, %d updated\n", rest[0], len(as), created, updated)
+			return nil
+		}
+	}
+	var ie *compliance.ImportError
+	if errors.As(err, &ie) {
+		for _, r := range ie.Rows {
+			fmt.Fprintf(stderr, "%s:%d: %s\n", rest[0], r.Line, r.Reason)
+		}
+		return fmt.Errorf("%s: %d bad line(s); nothing was imported", rest[0], len(ie.Rows))
+	}
+	return fmt.Errorf("%s: %w", rest[0], err)
+}
+
+func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	jsonOut := false
+	var rest0 []string
+	for _, a := range args {
+		if a == "--json" || a == "-json" {
+			jsonOut = true
+			continue
+		}
+		rest0 = append(rest0, a)
+	}
+	c, rest, err := load("check", rest0, getenv, stderr, "[--json]")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if c.PublicURL == "" {
+		return errors.New("--public-url is required: the checker looks for embeds pointing at it")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := campaign.NewService(store, campaign.Config{Policy: campaign.Policy{Hosts: c.AllowHosts}, PublicURL: c.PublicURL})
+	if err := svc.Refresh(ctx); err != nil {
+		return err
+	}
+	results, err := newRunner(c, c.PublicURL, store, svc, nil).Run(ctx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	embedded := 0
+	for _, r := range results {
+		if r.Status == compliance.Embedded {
+			embedded++
+		}
+		if jsonOut {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "%-12s %-10s %s (%s)", r.Status, r.Campaign, r.Agency, r.Reason)
+		if r.Fix != "" {
+			fmt.Fprintf(stdout, " fix: %s", strings.ReplaceAll(r.Fix, "\n", " | "))
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stderr, "%d of %d checks found the badge embedded\n", embedded, len(results))
 	return nil
 }

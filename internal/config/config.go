@@ -58,6 +58,15 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof profiles on this separate
 	// address; keep it on loopback or a private network.
 	DebugAddr string
+	// CountFlush is how often impression and click counts are written.
+	CountFlush time.Duration
+	// CheckEvery runs the homepage check of the whole register this often;
+	// 0 turns the schedule off.
+	CheckEvery time.Duration
+	// CheckConcurrency bounds the homepages fetched at once.
+	CheckConcurrency int
+	// CheckTimeout bounds one homepage fetch.
+	CheckTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish after SIGTERM.
 	ShutdownTimeout time.Duration
@@ -66,16 +75,19 @@ type Config struct {
 // Default returns the settings a first run uses.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DB:              "sqlite:data/oabadge.db",
-		CacheMaxAge:     5 * time.Minute,
-		AllowHosts:      append([]string(nil), campaign.DefaultHosts...),
-		Demo:            true,
-		DemoTarget:      DemoTargetPlaceholder,
-		LogFormat:       "auto",
-		LogLevel:        "info",
-		AccessLog:       true,
-		ShutdownTimeout: 15 * time.Second,
+		Addr:             "127.0.0.1:8080",
+		DB:               "sqlite:data/oabadge.db",
+		CacheMaxAge:      5 * time.Minute,
+		AllowHosts:       append([]string(nil), campaign.DefaultHosts...),
+		Demo:             true,
+		DemoTarget:       DemoTargetPlaceholder,
+		LogFormat:        "auto",
+		LogLevel:         "info",
+		AccessLog:        true,
+		ShutdownTimeout:  15 * time.Second,
+		CountFlush:       5 * time.Second,
+		CheckConcurrency: 16,
+		CheckTimeout:     15 * time.Second,
 	}
 }
 
@@ -143,6 +155,18 @@ var settings = []setting{
 	{"debug-addr", "serve pprof profiles on this host:port (keep it private; empty: off)",
 		func(c *Config, v string) error { c.DebugAddr = v; return nil },
 		func(c *Config) string { return c.DebugAddr }},
+	{"count-flush", "how often impression and click counts are written, e.g. 5s",
+		func(c *Config, v string) error { return setDuration(&c.CountFlush, v) },
+		func(c *Config) string { return c.CountFlush.String() }},
+	{"check-every", "check every agency homepage this often, e.g. 24h (0: off)",
+		func(c *Config, v string) error { return setDuration(&c.CheckEvery, v) },
+		func(c *Config) string { return c.CheckEvery.String() }},
+	{"check-concurrency", "homepages fetched at once by a check",
+		func(c *Config, v string) error { return setInt(&c.CheckConcurrency, v) },
+		func(c *Config) string { return strconv.Itoa(c.CheckConcurrency) }},
+	{"check-timeout", "how long one homepage fetch may take",
+		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
+		func(c *Config) string { return c.CheckTimeout.String() }},
 	{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM",
 		func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) },
 		func(c *Config) string { return c.ShutdownTimeout.String() }},
@@ -270,6 +294,18 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--log-level (OABADGE_LOG_LEVEL) %q: want debug, info, warn or error", c.LogLevel)
 	}
+	if c.CountFlush < 100*time.Millisecond || c.CountFlush > time.Hour {
+		return fmt.Errorf("--count-flush (OABADGE_COUNT_FLUSH) %s: want between 100ms and 1h", c.CountFlush)
+	}
+	if c.CheckEvery != 0 && (c.CheckEvery < time.Minute || c.CheckEvery > 30*24*time.Hour) {
+		return fmt.Errorf("--check-every (OABADGE_CHECK_EVERY) %s: want 0 (off) or between 1m and 720h", c.CheckEvery)
+	}
+	if c.CheckConcurrency < 1 || c.CheckConcurrency > 256 {
+		return fmt.Errorf("--check-concurrency (OABADGE_CHECK_CONCURRENCY) %d: want between 1 and 256", c.CheckConcurrency)
+	}
+	if c.CheckTimeout < time.Second || c.CheckTimeout > 5*time.Minute {
+		return fmt.Errorf("--check-timeout (OABADGE_CHECK_TIMEOUT) %s: want between 1s and 5m", c.CheckTimeout)
+	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
 		return fmt.Errorf("--shutdown-timeout (OABADGE_SHUTDOWN_TIMEOUT) %s: want between 1s and 10m", c.ShutdownTimeout)
 	}
@@ -298,6 +334,15 @@ func setDuration(d *time.Duration, v string) error {
 		return fmt.Errorf("%q is not a duration such as 5m or 30s", v)
 	}
 	*d = x
+	return nil
+}
+
+func setInt(n *int, v string) error {
+	x, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*n = x
 	return nil
 }
 

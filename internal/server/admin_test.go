@@ -19,6 +19,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/server"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
 )
@@ -38,9 +39,20 @@ func (c *clock) Add(d time.Duration) {
 
 type adminFixture struct {
 	*fixture
-	st     *sqlite.Store
-	clock  *clock
-	tokens map[string]string // account name → API token
+	st      *sqlite.Store
+	clock   *clock
+	counter *compliance.Counter
+	tokens  map[string]string // account name → API token
+}
+
+// flush writes the counted impressions and clicks to the store.
+func (f *adminFixture) flush() error { return f.counter.Flush(context.Background(), f.st) }
+
+func decodeJSON(t *testing.T, r io.Reader, v any) {
+	t.Helper()
+	if err := json.NewDecoder(r).Decode(v); err != nil {
+		t.Fatal(err)
+	}
 }
 
 const password = "một-mật-khẩu-đủ-dài"
@@ -69,11 +81,12 @@ func newAdminFixture(t *testing.T, twoPerson bool) *adminFixture {
 			t.Fatal(err)
 		}
 	}
-	srv, err := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: 5 * time.Minute, Now: clk.Now}, svc, st, m, slog.New(slog.DiscardHandler))
+	counter := compliance.NewCounter(0, nil)
+	srv, err := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: 5 * time.Minute, Now: clk.Now, Counter: counter}, svc, st, m, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &adminFixture{fixture: &fixture{svc: svc, srv: srv, h: srv.Handler()}, st: st, clock: clk, tokens: map[string]string{}}
+	f := &adminFixture{fixture: &fixture{svc: svc, srv: srv, h: srv.Handler()}, st: st, clock: clk, counter: counter, tokens: map[string]string{}}
 	for name, role := range map[string]string{"alice": "admin", "bob": "admin", "ed": "editor", "vi": "viewer"} {
 		a, err := auth.NewAccount(name, role, password, clk.Now())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 // Messages for bad badge queries, built once: they name the allowed values.
@@ -136,6 +137,9 @@ func (s *Server) badge(c echo.Context) error {
 	h["Cache-Control"] = s.imageCacheControl
 	h["Cross-Origin-Resource-Policy"] = valCORP
 	h["Access-Control-Allow-Origin"] = valAnyOrigin
+	if r.Method == http.MethodGet {
+		s.count(c, compliance.Image, slug)
+	}
 	if etagMatch(r.Header["If-None-Match"], a.ETag()) {
 		res.WriteHeader(http.StatusNotModified)
 		return nil

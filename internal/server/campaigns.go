@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 // campaignJSON is the public view of a campaign.
@@ -114,6 +116,11 @@ func (s *Server) redirect(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
 	}
+	e := compliance.Click
+	if strings.HasPrefix(c.Path(), "/s/") {
+		e = compliance.Scan
+	}
+	s.count(c, e, x.Slug)
 	h := c.Response().Header()
 	h["Cache-Control"] = valNoStore
 	h["Referrer-Policy"] = valRefPolicy

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
 
@@ -49,6 +51,11 @@ type consoleText struct {
 	Before, TokenCreated, TokenOnce, Role, AddAccount, Account    string
 	LastUsed, Revoked, Revoke, CreateToken                        string
 	Applied, Proposed, Done                                       string
+	Report, Of, AgenciesCompliant, KindLabel, Any, Register       string
+	Agency, LastSeen2, Impr, Clicks, Checked, Unchecked           string
+	NoAgencies, Unmatched, Site, ImportCSV, Import, CheckNow      string
+	Homepage, Parent, Contact, Checks, Reason, FixToSend          string
+	NeverChecked, Imported, CheckStarted                          string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -67,7 +74,14 @@ var consoleTexts = map[string]consoleText{
 		TokenOnce: "Sao chép mã này ngay: nó chỉ hiện một lần.", Role: "Vai trò", AddAccount: "Thêm tài khoản",
 		Account: "Tài khoản", LastUsed: "Dùng lần cuối", Revoked: "Đã thu hồi", Revoke: "Thu hồi", CreateToken: "Tạo mã API",
 		Applied: "Đã đổi đích: mọi huy hiệu đã cập nhật.", Proposed: "Đã gửi đề xuất; cần một quản trị viên khác duyệt hoặc chờ đến giờ hẹn.",
-		Done: "Đã xong.",
+		Done:   "Đã xong.",
+		Report: "Tuân thủ", Of: "trên", AgenciesCompliant: "cơ quan, đơn vị đã gắn mã", KindLabel: "Loại cơ quan", Any: "Tất cả",
+		Register: "Danh sách cơ quan", Agency: "Cơ quan, đơn vị", LastSeen2: "Thấy lần cuối", Impr: "Lượt hiển thị", Clicks: "Lượt bấm",
+		Checked: "Kiểm tra lúc (UTC+7)", Unchecked: "chưa kiểm tra", NoAgencies: "Chưa có cơ quan nào: nhập danh sách CSV.",
+		Unmatched: "Trang web chưa có trong danh sách", Site: "Trang web", ImportCSV: "Nhập danh sách (CSV: name,kind,homepage)",
+		Import: "Nhập", CheckNow: "Kiểm tra ngay", Homepage: "Trang chủ", Parent: "Trực thuộc", Contact: "Liên hệ",
+		Checks: "Các lần kiểm tra", Reason: "Lý do", FixToSend: "Cách khắc phục (gửi cho quản trị trang)", NeverChecked: "Chưa kiểm tra lần nào.",
+		Imported: "Đã nhập danh sách.", CheckStarted: "Đã bắt đầu kiểm tra; tải lại trang sau ít phút.",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -84,7 +98,14 @@ var consoleTexts = map[string]consoleText{
 		TokenOnce: "Copy it now: it is shown only once.", Role: "Role", AddAccount: "Add account",
 		Account: "Account", LastUsed: "Last used", Revoked: "Revoked", Revoke: "Revoke", CreateToken: "Create token",
 		Applied: "Target changed: every badge follows.", Proposed: "Proposed; it waits for another admin's approval or for its time.",
-		Done: "Done.",
+		Done:   "Done.",
+		Report: "Compliance", Of: "of", AgenciesCompliant: "agencies show the badge", KindLabel: "Kind", Any: "Any",
+		Register: "Register", Agency: "Agency", LastSeen2: "Last seen", Impr: "Impressions", Clicks: "Clicks",
+		Checked: "Checked (UTC+7)", Unchecked: "not checked", NoAgencies: "No agencies yet: import a CSV register.",
+		Unmatched: "Sites not in the register", Site: "Site", ImportCSV: "Import a register (CSV: name,kind,homepage)",
+		Import: "Import", CheckNow: "Check now", Homepage: "Homepage", Parent: "Parent", Contact: "Contact",
+		Checks: "Checks", Reason: "Reason", FixToSend: "Fix to send to the webmaster", NeverChecked: "Never checked.",
+		Imported: "Register imported.", CheckStarted: "The check started; reload in a few minutes.",
 	},
 }
 
@@ -119,23 +140,31 @@ type consoleData struct {
 	Error   string
 	Notice  string
 
-	Campaigns  []campaign.Campaign
-	Campaign   campaign.Campaign
-	History    []campaign.Revision
-	Proposals  []campaign.Proposal
-	Entries    []audit.Entry
-	Filter     audit.Filter
-	Since      string
-	Until      string
-	Query      string
-	Accounts   []auth.Account
-	Tokens     []auth.Token
-	NewToken   string
-	Next       string
-	Target     string
-	Version    int64
-	At         string
-	PreviewURL string
+	Campaigns     []campaign.Campaign
+	Campaign      campaign.Campaign
+	History       []campaign.Revision
+	Proposals     []campaign.Proposal
+	Entries       []audit.Entry
+	Filter        audit.Filter
+	Since         string
+	Until         string
+	Query         string
+	Accounts      []auth.Account
+	Tokens        []auth.Token
+	NewToken      string
+	Next          string
+	Report        compliance.Report
+	Rows          []compliance.Row
+	Agency        compliance.Agency
+	Results       []compliance.Result
+	KindOptions   []option
+	StatusOptions []option
+	KindNames     map[compliance.Kind]string
+	StatusNames   map[string]string
+	Target        string
+	Version       int64
+	At            string
+	PreviewURL    string
 }
 
 func (s *Server) consoleRoutes() {
@@ -152,6 +181,10 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(auth.Admin, s.consoleApprove))
 	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(auth.Editor, s.consoleReject))
 	s.handle(http.MethodGet, "/admin/audit", s.console(auth.Viewer, s.consoleAudit))
+	s.handle(http.MethodGet, "/admin/report", s.console(auth.Viewer, s.consoleReport))
+	s.handle(http.MethodGet, "/admin/agencies/:id", s.console(auth.Viewer, s.consoleAgency))
+	s.handle(http.MethodPost, "/admin/agencies", s.console(auth.Editor, s.consoleImport))
+	s.handle(http.MethodPost, "/admin/checks", s.console(auth.Admin, s.consoleCheck))
 	s.handle(http.MethodGet, "/admin/accounts", s.console(auth.Admin, s.consoleAccounts))
 	s.handle(http.MethodPost, "/admin/accounts", s.console(auth.Admin, s.consoleAddAccount))
 	s.handle(http.MethodPost, "/admin/tokens", s.console(auth.Admin, s.consoleCreateToken))
@@ -195,6 +228,10 @@ func (s *Server) consoleBase(c echo.Context, title string) consoleData {
 		d.Notice = d.T.Proposed
 	case "done":
 		d.Notice = d.T.Done
+	case "imported":
+		d.Notice = d.T.Imported
+	case "checking":
+		d.Notice = d.T.CheckStarted
 	}
 	if e := c.QueryParam("err"); e != "" {
 		d.Error = truncate(e, 300)
@@ -506,4 +543,86 @@ func (s *Server) consoleCreateToken(c echo.Context) error {
 func (s *Server) consoleRevokeToken(c echo.Context) error {
 	err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), actor(c))
 	return back(c, "/admin/accounts", err, "done")
+}
+
+var statusNames = map[string]map[string]string{
+	"vi": {compliance.Embedded: "đã gắn", compliance.Missing: "chưa gắn", compliance.Blocked: "bị CSP chặn",
+		compliance.Unreachable: "không truy cập được", compliance.HTTPError: "lỗi HTTP",
+		"compliant": "đạt", "noncompliant": "chưa đạt", "unchecked": "chưa kiểm tra"},
+	"en": {compliance.Embedded: "embedded", compliance.Missing: "missing", compliance.Blocked: "blocked by CSP",
+		compliance.Unreachable: "unreachable", compliance.HTTPError: "HTTP error",
+		"compliant": "compliant", "noncompliant": "not compliant", "unchecked": "not checked"},
+}
+
+func (s *Server) complianceBase(c echo.Context, title string) consoleData {
+	d := s.consoleBase(c, title)
+	d.KindNames, d.StatusNames = compliance.KindLabels[d.T.Lang], statusNames[d.T.Lang]
+	return d
+}
+
+func (s *Server) consoleReport(c echo.Context) error {
+	d := s.complianceBase(c, "")
+	d.Title = d.T.Report
+	kind, status, err := reportFilter(c)
+	if err != nil {
+		d.Error = apperr.Message(err)
+		return s.render(c, http.StatusUnprocessableEntity, "report", d)
+	}
+	if d.Report, err = s.report(c); err != nil {
+		return err
+	}
+	d.Rows = d.Report.Filter(kind, status)
+	d.Campaigns = s.campaigns.List()
+	for _, k := range compliance.Kinds {
+		d.KindOptions = append(d.KindOptions, option{string(k), d.KindNames[k], k == kind})
+	}
+	for _, st := range []string{"compliant", "noncompliant", "unchecked", compliance.Embedded, compliance.Missing, compliance.Blocked, compliance.Unreachable, compliance.HTTPError} {
+		d.StatusOptions = append(d.StatusOptions, option{st, d.StatusNames[st], st == status})
+	}
+	q := c.QueryParams()
+	q.Del("lang")
+	q.Del("ok")
+	q.Del("err")
+	d.Query = q.Encode()
+	return s.render(c, http.StatusOK, "report", d)
+}
+
+func (s *Server) consoleAgency(c echo.Context) error {
+	id, err := s.agencyID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a, err := s.store.Agency(ctx, id)
+	if err != nil {
+		return err
+	}
+	d := s.complianceBase(c, a.Name)
+	d.Agency = a
+	if d.Results, err = s.store.AgencyResults(ctx, id, 100); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "agency", d)
+}
+
+func (s *Server) consoleImport(c echo.Context) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return back(c, "/admin/report", apperr.Invalidf("choose a CSV file to import"), "")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, _, err = s.importAgencies(c, f)
+	var ie *compliance.ImportError
+	if errors.As(err, &ie) {
+		err = apperr.Invalidf("%s", ie.Error())
+	}
+	return back(c, "/admin/report", err, "imported")
+}
+
+func (s *Server) consoleCheck(c echo.Context) error {
+	return back(c, "/admin/report", s.startCheck(), "checking")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tdewolff/minify/v2"
 	"github.com/tdewolff/minify/v2/js"
 
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
 
@@ -89,6 +90,9 @@ func (s *Server) embedVersioned(c echo.Context) error {
 }
 
 func (s *Server) writeScript(c echo.Context, cacheControl []string) error {
+	if c.Request().Method == http.MethodGet {
+		s.count(c, compliance.Script, "")
+	}
 	h := c.Response().Header()
 	h["Content-Type"] = valJSType
 	h["Cache-Control"] = cacheControl

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,7 @@ func (s *Server) writeError(err error, c echo.Context) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		code, msg = http.StatusRequestEntityTooLarge, "request body is larger than 64 KiB"
+		code, msg = http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(tooBig.Limit>>10, 10)+" KiB"
 	case errors.As(err, &he):
 		code = he.Code
 		if m, ok := he.Message.(string); ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
 
@@ -253,6 +254,9 @@ func (s *Server) frame(c echo.Context) error {
 		Width, Height               int
 	}{s.cfg.PublicURL, x.Caption, sn.link(), sn.imageURL(), w, h}); err != nil {
 		return err
+	}
+	if c.Request().Method == http.MethodGet {
+		s.count(c, compliance.Frame, x.Slug)
 	}
 	hdr := c.Response().Header()
 	hdr["Content-Security-Policy"] = s.frameCSP

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 
 	// Admin API (admin_api.go) and console (console.go).
 	s.adminRoutes()
+	s.complianceRoutes()
 	s.consoleRoutes()
 
 	// Operations.

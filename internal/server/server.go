@@ -21,6 +21,7 @@ import (
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -39,6 +40,11 @@ type Config struct {
 	Version string
 	// Now is the clock; tests fix it.
 	Now func() time.Time
+	// Counter counts impressions and clicks; nil gives one that is never
+	// flushed (tests).
+	Counter *compliance.Counter
+	// Checks runs register checks on request; nil turns that off.
+	Checks *compliance.Runner
 }
 
 // Store is what the server reads and writes beyond campaign.Service:
@@ -47,6 +53,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	auth.Store
 	audit.Reader
+	compliance.Store
 	Campaign(ctx context.Context, slug string) (campaign.Campaign, error)
 }
 
@@ -77,6 +84,9 @@ func New(cfg Config, svc *campaign.Service, store Store, m *Metrics, log *slog.L
 	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.cfg.Counter == nil {
+		s.cfg.Counter = compliance.NewCounter(0, s.now)
 	}
 	s.loginAccount = auth.NewLimiter(loginPerAccount, loginWindow, s.now)
 	s.loginAddress = auth.NewLimiter(loginPerAddress, loginWindow, s.now)
@@ -129,6 +139,19 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
+// count records an impression or click for the referring site of c's request.
+func (s *Server) count(c echo.Context, e compliance.Event, slug string) {
+	h := c.Request().Header
+	var ref, org string
+	if v := h["Referer"]; len(v) > 0 {
+		ref = v[0]
+	}
+	if v := h["Origin"]; len(v) > 0 {
+		org = v[0]
+	}
+	s.cfg.Counter.Add(e, slug, ref, org)
+}
+
 // Shared header values. net/http never modifies header values it is given,
 // so a response may point at these slices instead of allocating its own.
 var (
@@ -169,7 +192,11 @@ func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		r := c.Request()
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+			limit := int64(maxBody)
+			if c.Path() == "/api/v1/admin/agencies" || c.Path() == "/admin/agencies" {
+				limit = maxImport // register files
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		}
 		defer func() {
 			if p := recover(); p != nil {

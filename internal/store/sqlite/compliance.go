@@ -37,20 +37,14 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 	var created, updated int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		created, updated = 0, 0
-		known := map[string]bool{}
-		rows, err := tx.QueryContext(ctx, "SELECT key FROM agencies")
+		existing, err := agencyKeys(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
+		known := map[string]bool{}
+		for k := range existing {
 			known[k] = true
 		}
-		rows.Close()
 		for _, a := range as {
 			known[compliance.Key(a.Name)] = true
 		}
@@ -73,17 +67,12 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // unchanged
-			}
-			var createdAt string
-			if err := tx.QueryRowContext(ctx, "SELECT created_at FROM agencies WHERE key = ?", compliance.Key(a.Name)).Scan(&createdAt); err != nil {
-				return err
-			}
-			if createdAt == formatTime(at) {
-				created++
-			} else {
+			switch n, _ := res.RowsAffected(); {
+			case n == 0: // unchanged
+			case existing[compliance.Key(a.Name)]:
 				updated++
+			default:
+				created++
 			}
 		}
 		e := audit.New(by, "agency.import", "agencies", nil, map[string]any{"rows": len(as), "created": created, "updated": updated})
@@ -91,6 +80,23 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 		return appendAudit(ctx, tx, e)
 	})
 	return created, updated, err
+}
+
+func agencyKeys(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT key FROM agencies")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
 }
 
 // Agencies implements compliance.Store.

@@ -14,6 +14,7 @@ import (
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 // Store is everything a store implements.
@@ -21,6 +22,7 @@ type Store interface {
 	campaign.Store
 	auth.Store
 	audit.Reader
+	compliance.Store
 }
 
 // Opener returns a new, empty store for one subtest. Use t.Cleanup to close it.
@@ -382,6 +384,89 @@ func Run(t *testing.T, open Opener) {
 			if err != nil || len(es) != tt.want {
 				t.Errorf("AuditEntries(%+v) = %d entries, %v; want %d", tt.f, len(es), err, tt.want)
 			}
+		}
+	})
+
+	t.Run("AgencyImport", func(t *testing.T) {
+		s := open(t)
+		as := []compliance.Agency{
+			{Name: "Sở Nội vụ", Kind: compliance.Department, Homepage: "https://www.sonoivu.example/", Line: 2},
+			{Name: "UBND huyện A", Kind: compliance.District, Homepage: "https://a.example/", Line: 3},
+			{Name: "UBND xã B", Kind: compliance.Commune, Homepage: "https://b.example/", Parent: "UBND huyện A", Line: 4},
+		}
+		c, u, err := s.ImportAgencies(ctx, as, t0, alice)
+		if err != nil || c != 3 || u != 0 {
+			t.Fatalf("first import = %d created, %d updated, %v", c, u, err)
+		}
+		// A re-import in another case updates one and leaves the rest.
+		again := append([]compliance.Agency(nil), as...)
+		again[0].Name, again[0].Contact = "SỞ NỘI VỤ", "Phòng CNTT"
+		c, u, err = s.ImportAgencies(ctx, again, t0.Add(time.Hour), alice)
+		if err != nil || c != 0 || u != 1 {
+			t.Errorf("re-import = %d created, %d updated, %v; want 0 and 1", c, u, err)
+		}
+		list, _ := s.Agencies(ctx)
+		if len(list) != 3 {
+			t.Fatalf("%d agencies after a re-import, want 3", len(list))
+		}
+		a, err := s.Agency(ctx, list[0].ID)
+		if err != nil || a.Name != list[0].Name {
+			t.Errorf("Agency = %+v, %v", a, err)
+		}
+		// A parent in neither the file nor the register: nothing written.
+		bad := []compliance.Agency{
+			{Name: "Mới", Kind: compliance.Unit, Homepage: "https://new.example/", Line: 2},
+			{Name: "Xã C", Kind: compliance.Commune, Homepage: "https://c.example/", Parent: "Huyện Không Có", Line: 3},
+		}
+		_, _, err = s.ImportAgencies(ctx, bad, t0, alice)
+		var ie *compliance.ImportError
+		if !errors.As(err, &ie) || len(ie.Rows) != 1 || ie.Rows[0].Line != 3 {
+			t.Errorf("import with an unknown parent = %v, want line 3 named", err)
+		}
+		if list, _ := s.Agencies(ctx); len(list) != 3 {
+			t.Errorf("a refused import wrote %d agencies", len(list)-3)
+		}
+		if got := auditActions(t, s); !reflect.DeepEqual(got, []string{"agency.import", "agency.import"}) {
+			t.Errorf("audit = %v", got)
+		}
+	})
+
+	t.Run("CountsAndChecks", func(t *testing.T) {
+		s := open(t)
+		cs := []compliance.Count{
+			{Campaign: "bnv", Site: "https://a.example", Day: "2026-07-01", Event: compliance.Image, N: 3},
+			{Campaign: "bnv", Site: "https://a.example", Day: "2026-07-02", Event: compliance.Click, N: 1},
+		}
+		for range 2 {
+			if err := s.AddCounts(ctx, cs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Counts(ctx, "2026-07-01")
+		if err != nil || len(got) != 2 || got[0].N != 6 || got[1].N != 2 || got[1].Event != compliance.Click {
+			t.Errorf("Counts = %+v, %v; want the sums", got, err)
+		}
+		if got, _ := s.Counts(ctx, "2026-07-02"); len(got) != 1 {
+			t.Errorf("Counts since the 2nd = %+v", got)
+		}
+		if _, _, err := s.ImportAgencies(ctx, []compliance.Agency{{Name: "A", Kind: compliance.Unit, Homepage: "https://a.example/"}}, t0, alice); err != nil {
+			t.Fatal(err)
+		}
+		list, _ := s.Agencies(ctx)
+		id := list[0].ID
+		for i, st := range []string{compliance.Missing, compliance.Embedded} {
+			if err := s.SaveResults(ctx, []compliance.Result{{AgencyID: id, Campaign: "bnv", Status: st, Reason: "r", Forms: []compliance.Form{compliance.FormImage},
+				FinalURL: "https://a.example/", HTTP: 200, CheckedAt: t0.Add(time.Duration(i) * time.Hour)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		latest, err := s.LatestResults(ctx)
+		if err != nil || len(latest) != 1 || latest[0].Status != compliance.Embedded || latest[0].Agency != "A" || latest[0].Forms[0] != compliance.FormImage {
+			t.Errorf("LatestResults = %+v, %v", latest, err)
+		}
+		hist, _ := s.AgencyResults(ctx, id, 10)
+		if len(hist) != 2 || hist[0].Status != compliance.Embedded {
+			t.Errorf("AgencyResults = %+v", hist)
 		}
 	})
 

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/store/sqlite"
+)
+
+// TestCountsSurviveGracefulShutdown sends badge, script, iframe and
+// redirect requests from many referring sites, stops the server, and
+// expects the exact counts in the database: the last flush happens on
+// shutdown.
+func TestCountsSurviveGracefulShutdown(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	a := start(t, db, "--count-flush", "1h") // no periodic flush: only the one at shutdown
+	var wg sync.WaitGroup
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 48; i++ {
+				for _, path := range []string{"/b/bnv.svg", "/go/bnv", "/embed.js", "/e/bnv"} {
+					req, _ := http.NewRequest("GET", a.base+path, nil)
+					req.Header.Set("Referer", fmt.Sprintf("https://portal%d.example/trang-chu", i%4))
+					resp, err := client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	a.stop()
+	if code := <-a.done; code != 0 {
+		t.Fatalf("run exited %d", code)
+	}
+	a.done <- 0
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.Counts(context.Background(), "2000-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, c := range counts {
+		got[c.Campaign+" "+c.Site+" "+c.Event.String()] += c.N
+	}
+	for i := 0; i < 4; i++ {
+		site := fmt.Sprintf("https://portal%d.example", i)
+		for key, want := range map[string]int64{"bnv " + site + " image": 96, "bnv " + site + " click": 96, " " + site + " script": 96, "bnv " + site + " frame": 96} {
+			if got[key] != want {
+				t.Errorf("%s = %d, want %d", key, got[key], want)
+			}
+		}
+	}
+}
+
+func TestAgenciesAndCheckCommands(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "a.db")
+	ctx := context.Background()
+	// Make the demo campaign exist, as a first start does.
+	a := start(t, filepath.Join(dir, "a.db"))
+	a.stop()
+	<-a.done
+	a.done <- 0
+
+	// The sample file imports as it ships.
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"agencies", "import", "../../deploy/sample/agencies.sample.csv", "--db", dsn}, env(), nil, &out, &errOut); code != 0 {
+		t.Fatalf("importing the sample = %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "6 agencies, 6 new, 0 updated") {
+		t.Errorf("import said %q", out.String())
+	}
+	// A file with bad lines names each, and writes nothing.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("name,kind,homepage\nA,unit,https://a.example\nB,ministry,https://b.example\nC,unit,not a url\n"), 0o644)
+	errOut.Reset()
+	if code := run(ctx, []string{"agencies", "import", bad, "--db", dsn}, env(), nil, io.Discard, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "bad.csv:3: kind") || !strings.Contains(errOut.String(), "bad.csv:4: homepage") || !strings.Contains(errOut.String(), "nothing was imported") {
+		t.Errorf("bad import = %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	run(ctx, []string{"agencies", "export", "--db", dsn}, env(), nil, &out, io.Discard)
+	if !strings.HasPrefix(out.String(), "\ufeffname,kind,homepage,parent,contact\r\n") || strings.Count(out.String(), "\r\n") != 7 || strings.Contains(out.String(), "A,unit") {
+		t.Errorf("export:\n%s", out.String())
+	}
+
+	// Check two local portals: one with the badge, one without.
+	pub := "https://badge.example.gov.vn"
+	with := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<html><body><a href="`+pub+`/go/bnv"><img src="`+pub+`/b/bnv.svg"></a></body></html>`)
+	}))
+	defer with.Close()
+	without := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "img-src 'self'")
+		io.WriteString(w, `<html><body>Trang chủ</body></html>`)
+	}))
+	defer without.Close()
+	reg := filepath.Join(dir, "reg.csv")
+	os.WriteFile(reg, []byte("name,kind,homepage\nCó mã,unit,"+with.URL+"\nKhông mã,commune,"+without.URL+"\n"), 0o644)
+	dsn2 := "sqlite:" + filepath.Join(dir, "b.db")
+	b := start(t, filepath.Join(dir, "b.db"))
+	b.stop()
+	<-b.done
+	b.done <- 0
+	if code := run(ctx, []string{"agencies", "import", reg, "--db", dsn2}, env(), nil, io.Discard, io.Discard); code != 0 {
+		t.Fatal("import failed")
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(ctx, []string{"check", "--db", dsn2, "--public-url", pub, "--json"}, env(), nil, &out, &errOut); code != 0 {
+		t.Fatalf("check = %d: %s", code, errOut.String())
+	}
+	var results []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("check --json line %q: %v", line, err)
+		}
+		results = append(results, r)
+	}
+	if len(results) != 2 {
+		t.Fatalf("check printed %d results, want 2", len(results))
+	}
+	byName := map[string]map[string]any{}
+	for _, r := range results {
+		for _, k := range []string{"agency", "homepage", "campaign", "status", "reason"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("result lacks %q: %v", k, r)
+			}
+		}
+		byName[r["agency"].(string)] = r
+	}
+	if byName["Có mã"]["status"] != compliance.Embedded || byName["Không mã"]["status"] != compliance.Missing ||
+		byName["Không mã"]["fix"] != "img-src 'self' "+pub {
+		t.Errorf("check results: %v", results)
+	}
+	if !strings.Contains(errOut.String(), "1 of 2 checks found the badge embedded") {
+		t.Errorf("check summary: %q", errOut.String())
+	}
+	if code := run(ctx, []string{"check", "--db", dsn2}, env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "--public-url is required") {
+		t.Errorf("check without --public-url = %d", code)
+	}
+}
