@@ -164,3 +164,51 @@ func TestAgenciesAndCheckCommands(t *testing.T) {
 		t.Errorf("check without --public-url = %d", code)
 	}
 }
+
+func TestPosterCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	dsn := "sqlite:" + db
+	a := start(t, db)
+	a.stop()
+	<-a.done
+	a.done <- 0
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	file := filepath.Join(dir, "bnv.pdf")
+	if code := run(ctx, []string{"poster", "bnv", "--paper", "a6", "--agency", "Bộ phận Một cửa UBND huyện Văn Lâm", "--bleed", "-o", file, "--db", dsn}, env(), nil, &out, &errOut); code != 0 {
+		t.Fatalf("poster = %d: %s", code, errOut.String())
+	}
+	if b, _ := os.ReadFile(file); !bytes.HasPrefix(b, []byte("%PDF-")) || !strings.Contains(out.String(), "1 page(s), a6") {
+		t.Errorf("poster wrote %d bytes; said %q", len(b), out.String())
+	}
+	if code := run(ctx, []string{"agencies", "import", "../../deploy/sample/agencies.sample.csv", "--db", dsn}, env(), nil, io.Discard, io.Discard); code != 0 {
+		t.Fatal("import failed")
+	}
+	out.Reset()
+	if code := run(ctx, []string{"poster", "bnv", "--each-agency", "-o", filepath.Join(dir, "each"), "--db", dsn}, env(), nil, &out, &errOut); code != 0 {
+		t.Fatalf("each-agency = %d: %s", code, errOut.String())
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "each", "*.pdf")); len(files) != 6 {
+		t.Errorf("--each-agency wrote %d files, want 6", len(files))
+	}
+	out.Reset()
+	if code := run(ctx, []string{"poster", "bnv", "--each-agency", "--one-file", "-o", filepath.Join(dir, "all.pdf"), "--paper", "a5", "--db", dsn}, env(), nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "6 page(s), a5") {
+		t.Errorf("--one-file = %d: %s %s", code, out.String(), errOut.String())
+	}
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"poster", "bnv", "--db", dsn}, "-o is required"},
+		{[]string{"poster", "bnv", "-o", file, "--paper", "letter", "--db", dsn}, `--paper "letter"`},
+		{[]string{"poster", "nope", "-o", file, "--db", dsn}, `no campaign "nope"`},
+		{[]string{"poster", "bnv", "-o", file, "--placement", "desk-1", "--db", dsn}, "placement codes need"},
+		{[]string{"poster", "bnv", "-o", file, "--agency", "x", "--each-agency", "--db", dsn}, "do not go together"},
+	} {
+		errOut.Reset()
+		if code := run(ctx, tt.args, env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), tt.msg) {
+			t.Errorf("run(%q) = %d %q, want %q", tt.args, code, errOut.String(), tt.msg)
+		}
+	}
+}

@@ -13,20 +13,24 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/logging"
+	"github.com/oabadge/oabadge/internal/poster"
 	"github.com/oabadge/oabadge/internal/server"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
 )
@@ -52,6 +56,12 @@ Usage:
                                    import the agency register (name,kind,homepage[,parent,contact])
   oabadge agencies export [flags]  print the register as CSV
   oabadge check [flags] [--json]   check every agency homepage for every campaign
+  oabadge poster [flags] SLUG -o FILE.pdf [--paper a4|a5|a6] [--agency TEXT]
+                 [--bleed] [--placement CODE]
+                                   print-ready PDF poster for one-stop desks
+  oabadge poster [flags] SLUG --each-agency -o DIR     one PDF per agency in the register
+  oabadge poster [flags] SLUG --each-agency --one-file -o FILE.pdf
+                                   one page per agency in a single PDF
   oabadge version                  print the version
   oabadge help                     print this text
 
@@ -84,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = agencies(ctx, args, getenv, stdout, stderr)
 	case "check":
 		err = check(ctx, args, getenv, stdout, stderr)
+	case "poster":
+		err = posterCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "oabadge", version)
 	case "help", "-h", "--help":
@@ -690,4 +702,132 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintf(stderr, "%d of %d checks found the badge embedded\n", embedded, len(results))
 	return nil
+}
+
+// takeBool removes a boolean --name from args.
+func takeBool(args []string, name string) ([]string, bool) {
+	var out []string
+	found := false
+	for _, a := range args {
+		if a == "--"+name || a == "-"+name || a == "--"+name+"=true" {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+func posterCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var paperName, agencyText, placement, outPath string
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"paper", &paperName}, {"agency", &agencyText}, {"placement", &placement}, {"o", &outPath}, {"out", &outPath}} {
+		var v string
+		var ok bool
+		if args, v, ok, err = takeFlag(args, f.name); err != nil {
+			return err
+		} else if ok {
+			*f.dst = v
+		}
+	}
+	args, bleed := takeBool(args, "bleed")
+	args, each := takeBool(args, "each-agency")
+	args, oneFile := takeBool(args, "one-file")
+	c, rest, err := load("poster", args, getenv, stderr, "SLUG -o FILE.pdf")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return errors.New("want one campaign, e.g. oabadge poster bnv -o poster.pdf")
+	}
+	if outPath == "" {
+		return errors.New("-o is required: the PDF file (or, with --each-agency, the directory) to write")
+	}
+	if paperName == "" {
+		paperName = "a4"
+	}
+	paper, ok := poster.Papers[strings.ToLower(paperName)]
+	if !ok {
+		return fmt.Errorf("--paper %q: want a4, a5 or a6", paperName)
+	}
+	if utf8.RuneCountInString(agencyText) > server.MaxAgencyLine {
+		return fmt.Errorf("--agency is longer than %d characters", server.MaxAgencyLine)
+	}
+	if each && agencyText != "" {
+		return errors.New("--agency and --each-agency do not go together")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr // only for redirect-mode codes; say which URL with --public-url
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := campaign.NewService(store, campaign.Config{Policy: campaign.Policy{Hosts: c.AllowHosts}, PublicURL: c.PublicURL})
+	x, err := store.Campaign(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	if x.QRMode == campaign.Redirect && getenv("OABADGE_PUBLIC_URL") == "" && !hasFlag(args, "public-url") {
+		return errors.New("this campaign's code encodes this server's URL: give it with --public-url")
+	}
+	code, err := svc.PrintedCode(x, placement)
+	if err != nil {
+		return err
+	}
+	opts := poster.Options{Paper: paper, Bleed: bleed}
+	content := func(agency string) poster.Content {
+		return poster.NewContent(code, x.Title, x.Caption, agency)
+	}
+	write := func(path string, cs []poster.Content) error {
+		b, err := poster.Render(cs, opts)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d page(s), %s\n", path, len(cs), paper.Name)
+		return nil
+	}
+	if !each {
+		return write(outPath, []poster.Content{content(badge.CleanText(agencyText))})
+	}
+	as, err := store.Agencies(ctx)
+	if err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		return errors.New("the register is empty: import agencies first (oabadge agencies import FILE.csv)")
+	}
+	if oneFile {
+		cs := make([]poster.Content, len(as))
+		for i, a := range as {
+			cs[i] = content(a.Name)
+		}
+		return write(outPath, cs)
+	}
+	if err := os.MkdirAll(outPath, 0o755); err != nil {
+		return err
+	}
+	for _, a := range as {
+		name := fmt.Sprintf("%s-%s-%03d.pdf", x.Slug, paper.Name, a.ID)
+		if err := write(filepath.Join(outPath, name), []poster.Content{content(a.Name)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--"+name || a == "-"+name || strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"=") {
+			return true
+		}
+	}
+	return false
 }

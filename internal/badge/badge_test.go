@@ -2,11 +2,13 @@ package badge_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"flag"
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,4 +336,36 @@ func FuzzRenderSVG(f *testing.F) {
 		}
 		checkSVG(t, b)
 	})
+}
+
+// TestPNGStatesItsResolution reads the pHYs chunk: 96 dpi per density on
+// screen sizes, 300 dpi on the print size.
+func TestPNGStatesItsResolution(t *testing.T) {
+	for _, tt := range []struct {
+		v   badge.Variant
+		dpi int
+	}{
+		{badge.Variant{Format: badge.PNG, Size: 192, Density: 1}, 96},
+		{badge.Variant{Format: badge.PNG, Size: 192, Density: 2}, 192},
+		{badge.Variant{Format: badge.PNG, Theme: badge.ThemeMono, Size: badge.PrintSize, Density: 1}, badge.PrintDPI},
+	} {
+		b, err := badge.Render(demo, tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Fatalf("%s with pHYs is not a valid PNG: %v", tt.v, err)
+		}
+		i := bytes.Index(b, []byte("pHYs"))
+		if i < 0 {
+			t.Fatalf("%s has no pHYs chunk", tt.v)
+		}
+		ppm := binary.BigEndian.Uint32(b[i+4:])
+		if got := int(math.Round(float64(ppm) * 0.0254)); got != tt.dpi || b[i+12] != 1 {
+			t.Errorf("%s states %d dpi, want %d", tt.v, got, tt.dpi)
+		}
+	}
+	if _, err := badge.Render(demo, badge.Variant{Format: badge.SVG, Size: badge.PrintSize, Density: 1}); err == nil {
+		t.Error("an SVG at the print size was rendered")
+	}
 }

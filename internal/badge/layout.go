@@ -55,6 +55,7 @@ type geometry struct {
 
 	Lines []textLine
 	Pal   palette
+	DPI   int // the resolution a PNG states: 96 per density, PrintDPI for the print size
 }
 
 // layout places the code and text for v. The code is centred in its field
@@ -63,7 +64,10 @@ type geometry struct {
 func layout(m *Matrix, title, caption string, v Variant) (geometry, error) {
 	w, h := v.Dimensions()
 	scale := v.Density
-	g := geometry{W: w * scale, H: h * scale, Pal: palettes[v.Theme]}
+	g := geometry{W: w * scale, H: h * scale, Pal: palettes[v.Theme], DPI: 96 * scale}
+	if v.Size == PrintSize {
+		g.DPI = PrintDPI
+	}
 	W, H := float64(g.W), float64(g.H)
 
 	switch v.Layout {

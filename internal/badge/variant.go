@@ -65,7 +65,14 @@ func (t Theme) String() string { return themeNames[t] }
 
 // Sizes are the widths, in CSS pixels, a badge can be rendered at. The list
 // is fixed so that every variant can be cached and the key space is bounded.
-var Sizes = [...]int{128, 192, 256, 384, 512, 1024}
+// PrintSize is for PNG only, at one density: it is the print file.
+var Sizes = [...]int{128, 192, 256, 384, 512, 1024, PrintSize}
+
+// PrintSize is the width of the print PNG: 2048 pixels, 17.3 cm at PrintDPI.
+const PrintSize = 2048
+
+// PrintDPI is the resolution the print PNG states in its metadata.
+const PrintDPI = 300
 
 // Densities are the device-pixel ratios a PNG can be rendered at; 2 is for
 // high-density screens. SVG is resolution-independent and ignores density.
@@ -145,6 +152,8 @@ func (v Variant) Validate() error {
 		return fmt.Errorf("density applies to png only")
 	case v.Layout == LayoutCard && v.Size < MinCardSize:
 		return fmt.Errorf("layout card needs size %d or more", MinCardSize)
+	case v.Size == PrintSize && (v.Format != PNG || v.Density != 1):
+		return fmt.Errorf("size %d is for the print PNG, at dpr 1", PrintSize)
 	}
 	return nil
 }
@@ -187,7 +196,7 @@ func densityIndex(d int) int {
 
 // The allowed values as text, for error messages.
 var (
-	SizeList    = joinInts(Sizes[:])
+	SizeList    = joinInts(Sizes[:len(Sizes)-1]) + " (" + strconv.Itoa(PrintSize) + " for the print png)"
 	DensityList = joinInts(Densities[:])
 	ThemeList   = strings.Join(themeNames[:], ", ")
 	LayoutList  = strings.Join(layoutNames[:], ", ")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,29 @@ func (s *Service) QRContent(c Campaign) string {
 		return s.cfg.PublicURL + "/s/" + c.Slug
 	}
 	return c.Target
+}
+
+// PlacementCode reports whether p can name a placement (a desk, an
+// agency) in a printed code: 1 to 32 lower-case letters, digits, hyphens.
+func PlacementCode(p string) bool { return placementRE.MatchString(p) }
+
+var placementRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// PrintedCode returns what a printed code for c encodes. A placement code
+// is carried in the stable redirect URL (…/s/slug?p=CODE), so scans are
+// counted per desk; it needs a campaign in redirect mode, since a direct
+// code leads straight to Zalo and this server never sees the scan.
+func (s *Service) PrintedCode(c Campaign, placement string) (string, error) {
+	if placement == "" {
+		return s.QRContent(c), nil
+	}
+	if !PlacementCode(placement) {
+		return "", apperr.Invalidf("placement %q: use 1 to 32 lower-case letters, digits and hyphens", placement)
+	}
+	if c.QRMode != Redirect {
+		return "", apperr.Invalidf("placement codes need a campaign whose QR encodes this server's stable redirect (qr_mode redirect)")
+	}
+	return s.cfg.PublicURL + "/s/" + c.Slug + "?p=" + placement, nil
 }
 
 // CacheLen returns the number of cached assets, for metrics.

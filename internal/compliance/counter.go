@@ -118,6 +118,18 @@ func (c *Counter) Add(e Event, campaign, referer, origin string) {
 	if site == "" {
 		site = NoSite
 	}
+	c.add(e, campaign, site)
+}
+
+// PlacementSite is the site under which scans of a printed code with a
+// placement code are counted.
+func PlacementSite(code string) string { return "placement:" + code }
+
+// AddPlacement counts a scan of a printed code carrying placement code p
+// (already validated by the caller).
+func (c *Counter) AddPlacement(campaign, p string) { c.add(Scan, campaign, PlacementSite(p)) }
+
+func (c *Counter) add(e Event, campaign, site string) {
 	k := countKey{campaign: campaign, site: site, day: dayNumber(c.now()), event: e}
 	c.mu.Lock()
 	if _, ok := c.m[k]; !ok {

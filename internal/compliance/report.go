@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,9 @@ type Report struct {
 	Rows      []Row
 	Compliant int
 	Unmatched []Site
+	// Placements are scans of printed codes by placement code (a desk, an
+	// agency), over 30 days; the Site field holds the code.
+	Placements []Site
 }
 
 // Compliant means the latest check found the badge embedded and loadable,
@@ -62,8 +66,21 @@ func BuildReport(campaign string, agencies []Agency, latest []Result, counts []C
 		}
 	}
 	unmatched := map[string]*Site{}
+	placements := map[string]*Site{}
 	for _, c := range counts {
 		if c.Day < day30 || (c.Campaign != campaign && c.Campaign != "") {
+			continue
+		}
+		if code, ok := strings.CutPrefix(c.Site, "placement:"); ok {
+			s := placements[code]
+			if s == nil {
+				s = &Site{Site: code}
+				placements[code] = s
+			}
+			s.Clicks += c.N
+			if c.Day > s.LastSeen {
+				s.LastSeen = c.Day
+			}
 			continue
 		}
 		host := SiteHost(c.Site)
@@ -114,6 +131,10 @@ func BuildReport(campaign string, agencies []Agency, latest []Result, counts []C
 		rep.Unmatched = append(rep.Unmatched, *s)
 	}
 	sort.Slice(rep.Unmatched, func(i, j int) bool { return rep.Unmatched[i].Impressions > rep.Unmatched[j].Impressions })
+	for _, s := range placements {
+		rep.Placements = append(rep.Placements, *s)
+	}
+	sort.Slice(rep.Placements, func(i, j int) bool { return rep.Placements[i].Site < rep.Placements[j].Site })
 	return rep
 }
 

@@ -34,7 +34,7 @@ func (s *Server) adminRoutes() {
 	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.requireRole(auth.Viewer, s.apiHistory))
 	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.requireRole(auth.Editor, s.apiSetTarget))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.requireRole(auth.Editor, s.apiRollback))
-	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.requireRole(auth.Editor, s.apiPreview))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.requireRole(auth.Editor, s.limited(s.costly, s.apiPreview)))
 
 	s.handle(http.MethodGet, p+"/proposals", s.requireRole(auth.Viewer, s.apiProposals))
 	s.handle(http.MethodPost, p+"/proposals/:id/approve", s.requireRole(auth.Admin, s.apiApprove))

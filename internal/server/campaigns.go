@@ -116,11 +116,12 @@ func (s *Server) redirect(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
 	}
-	e := compliance.Click
-	if strings.HasPrefix(c.Path(), "/s/") {
-		e = compliance.Scan
+	switch {
+	case !strings.HasPrefix(c.Path(), "/s/"):
+		s.count(c, compliance.Click, x.Slug)
+	case !s.countPlacement(c, x.Slug):
+		s.count(c, compliance.Scan, x.Slug)
 	}
-	s.count(c, e, x.Slug)
 	h := c.Response().Header()
 	h["Cache-Control"] = valNoStore
 	h["Referrer-Policy"] = valRefPolicy

@@ -35,6 +35,13 @@ func (f *adminFixture) callRaw(t *testing.T, who, method, path, ctype, body stri
 	return w.Code, out, w.Result()
 }
 
+// callPage gets a console page as who.
+func (f *adminFixture) callPage(t *testing.T, who, path string) *http.Response {
+	t.Helper()
+	_, _, res := f.call(t, who, "GET", path, nil)
+	return res
+}
+
 func TestRegisterAPI(t *testing.T) {
 	f := newAdminFixture(t, false)
 	good := "\ufeffname,kind,homepage,parent,contact\nSở Nội vụ,department,https://www.sonoivu.example/,,\nUBND xã A,commune,https://xa-a.example/,Sở Nội vụ,Chị Lan\n"

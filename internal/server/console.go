@@ -56,6 +56,7 @@ type consoleText struct {
 	NoAgencies, Unmatched, Site, ImportCSV, Import, CheckNow      string
 	Homepage, Parent, Contact, Checks, Reason, FixToSend          string
 	NeverChecked, Imported, CheckStarted                          string
+	Posters, Poster, PlacementScans, Placement, Scans             string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -82,6 +83,7 @@ var consoleTexts = map[string]consoleText{
 		Import: "Nhập", CheckNow: "Kiểm tra ngay", Homepage: "Trang chủ", Parent: "Trực thuộc", Contact: "Liên hệ",
 		Checks: "Các lần kiểm tra", Reason: "Lý do", FixToSend: "Cách khắc phục (gửi cho quản trị trang)", NeverChecked: "Chưa kiểm tra lần nào.",
 		Imported: "Đã nhập danh sách.", CheckStarted: "Đã bắt đầu kiểm tra; tải lại trang sau ít phút.",
+		Posters: "Áp phích PDF", Poster: "Áp phích A5", PlacementScans: "Lượt quét mã in theo vị trí", Placement: "Mã vị trí", Scans: "Lượt quét",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -106,6 +108,7 @@ var consoleTexts = map[string]consoleText{
 		Import: "Import", CheckNow: "Check now", Homepage: "Homepage", Parent: "Parent", Contact: "Contact",
 		Checks: "Checks", Reason: "Reason", FixToSend: "Fix to send to the webmaster", NeverChecked: "Never checked.",
 		Imported: "Register imported.", CheckStarted: "The check started; reload in a few minutes.",
+		Posters: "PDF posters", Poster: "A5 poster", PlacementScans: "Scans of printed codes by placement", Placement: "Placement", Scans: "Scans",
 	},
 }
 

@@ -26,6 +26,7 @@ type pageText struct {
 	Heading, Lead, Empty                      string
 	Campaign, Layout, Size, Theme, Apply      string
 	Preview, Target, Version, Download, Print string
+	Posters, Bleed                            string
 	Snippets, Copy, Copied                    string
 	ScriptTitle, ScriptHelp                   string
 	ReservedTitle, ReservedHelp               string
@@ -46,6 +47,7 @@ var texts = map[string]pageText{
 		Empty:    "Chưa có chiến dịch nào.",
 		Campaign: "Chiến dịch", Layout: "Kiểu", Size: "Chiều rộng", Theme: "Màu", Apply: "Áp dụng",
 		Preview: "Xem trước", Target: "Đích", Version: "phiên bản", Download: "Tải ảnh", Print: "để in",
+		Posters: "Áp phích PDF cho Bộ phận Một cửa", Bleed: "có lề xén cho nhà in",
 		Snippets: "Đoạn mã để dán", Copy: "Sao chép", Copied: "Đã sao chép",
 		ScriptTitle:   "1. Mã nhúng (khuyên dùng)",
 		ScriptHelp:    "Dán vào nơi muốn hiện mã QR. Tập lệnh được ghim bằng mã toàn vẹn (SRI), chạy trong Shadow DOM nên không ảnh hưởng giao diện trang; trình duyệt không chạy JavaScript sẽ hiện ảnh thay thế.",
@@ -72,6 +74,7 @@ var texts = map[string]pageText{
 		Empty:    "No campaigns yet.",
 		Campaign: "Campaign", Layout: "Layout", Size: "Width", Theme: "Theme", Apply: "Apply",
 		Preview: "Preview", Target: "Target", Version: "version", Download: "Download", Print: "for print",
+		Posters: "PDF posters for one-stop desks", Bleed: "with bleed for print shops",
 		Snippets: "Snippets to paste", Copy: "Copy", Copied: "Copied",
 		ScriptTitle:   "1. Script (recommended)",
 		ScriptHelp:    "Paste it where the badge should appear. The script is pinned with Subresource Integrity and renders in a Shadow DOM, so it cannot disturb the page; browsers without JavaScript show the fallback image.",
@@ -183,7 +186,7 @@ func (s *Server) index(c echo.Context) error {
 			data.Layouts = append(data.Layouts, option{l.String(), t.LayoutNames[l.String()], l == p.v.Layout})
 		}
 		for _, size := range badge.Sizes {
-			if p.v.Layout == badge.LayoutCard && size < badge.MinCardSize {
+			if p.v.Layout == badge.LayoutCard && size < badge.MinCardSize || size == badge.PrintSize {
 				continue
 			}
 			data.Sizes = append(data.Sizes, option{strconv.Itoa(size), strconv.Itoa(size) + " px", size == p.v.Size})
@@ -200,7 +203,7 @@ func (s *Server) index(c echo.Context) error {
 			SVG:   sn.imageURL(),
 			PNG:   img + ".png?size=" + strconv.Itoa(p.v.Size) + "&layout=" + p.v.Layout.String() + "&theme=" + pngTheme(p.theme),
 			PNG2x: img + ".png?size=" + strconv.Itoa(p.v.Size) + "&layout=" + p.v.Layout.String() + "&theme=" + pngTheme(p.theme) + "&dpr=2",
-			Print: img + ".png?size=1024&layout=" + p.v.Layout.String() + "&theme=mono&dpr=2",
+			Print: img + ".png?size=" + strconv.Itoa(badge.PrintSize) + "&layout=" + p.v.Layout.String() + "&theme=mono",
 		}
 		data.Snippets = []snippetView{
 			{"snippet-script", t.ScriptTitle, t.ScriptHelp, sn.script(s.embed)},

@@ -30,6 +30,9 @@ func (s *Server) routes() {
 	get("/go/:slug", s.redirect)
 	get("/s/:slug", s.redirect)
 
+	// Posters for one-stop desks: a PDF rendered per request, so rate-limited.
+	get("/p/:file", s.limited(s.costly, s.poster))
+
 	// Embedding: the script (current and pinned versions), the iframe page.
 	get("/embed.js", s.embedJS)
 	get("/embed/:file", s.embedVersioned)

@@ -75,7 +75,8 @@ type Server struct {
 	embed *embedScript
 
 	loginAccount, loginAddress *auth.Limiter
-	dummyHash                  string // checked for unknown account names, so timing tells nothing
+	costly                     *rateLimiter // posters and previews, per client address
+	dummyHash                  string       // checked for unknown account names, so timing tells nothing
 	now                        func() time.Time
 }
 
@@ -88,6 +89,7 @@ func New(cfg Config, svc *campaign.Service, store Store, m *Metrics, log *slog.L
 	if s.cfg.Counter == nil {
 		s.cfg.Counter = compliance.NewCounter(0, s.now)
 	}
+	s.costly = newRateLimiter(30, 10)
 	s.loginAccount = auth.NewLimiter(loginPerAccount, loginWindow, s.now)
 	s.loginAddress = auth.NewLimiter(loginPerAddress, loginWindow, s.now)
 	var err error

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/poster"
+)
+
+// MaxAgencyLine bounds a poster's agency line.
+const MaxAgencyLine = 200
+
+// poster serves GET /p/{slug}.pdf?paper=a4|a5|a6&agency=…&bleed=1&placement=….
+// agency is an agency id from the register or free text.
+func (s *Server) poster(c echo.Context) error {
+	slug, ok := strings.CutSuffix(c.Param("file"), ".pdf")
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "poster path must be /p/SLUG.pdf")
+	}
+	x, ok := s.campaigns.Get(slug)
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	}
+	q := c.QueryParams()
+	paper, ok := poster.Papers[strings.ToLower(q.Get("paper"))]
+	if q.Get("paper") == "" {
+		paper, ok = poster.Papers["a4"], true
+	}
+	if !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "paper must be one of a4, a5, a6")
+	}
+	bleed := false
+	switch q.Get("bleed") {
+	case "", "0", "false":
+	case "1", "true":
+		bleed = true
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "bleed must be 1 or 0")
+	}
+	agency, err := s.agencyLine(c, q.Get("agency"))
+	if err != nil {
+		return err
+	}
+	body, err := s.renderPoster(x, agency, q.Get("placement"), poster.Options{Paper: paper, Bleed: bleed})
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Cache-Control"] = []string{"public, max-age=300"}
+	h["Content-Security-Policy"] = valImageCSP
+	h.Set("Content-Disposition", `inline; filename="`+x.Slug+"-"+paper.Name+`.pdf"`)
+	return c.Blob(http.StatusOK, "application/pdf", body)
+}
+
+// agencyLine turns ?agency= into the line printed: the name of a register
+// agency given by id, or the free text itself.
+func (s *Server) agencyLine(c echo.Context, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+		a, err := s.store.Agency(c.Request().Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return a.Name, nil
+	}
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > MaxAgencyLine {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "agency must be a register id or a line of at most 200 characters")
+	}
+	return badge.CleanText(v), nil
+}
+
+// renderPoster renders campaign x's poster; placement, when set, goes into
+// the printed code so scans are counted per desk.
+func (s *Server) renderPoster(x campaign.Campaign, agency, placement string, o poster.Options) ([]byte, error) {
+	code, err := s.campaigns.PrintedCode(x, placement)
+	if err != nil {
+		return nil, err
+	}
+	return poster.Render([]poster.Content{poster.NewContent(code, x.Title, x.Caption, agency)}, o)
+}
+
+// countPlacement counts a scan that carries a valid placement code.
+func (s *Server) countPlacement(c echo.Context, slug string) bool {
+	p := c.QueryParam("p")
+	if p == "" || !campaign.PlacementCode(p) {
+		return false
+	}
+	s.cfg.Counter.AddPlacement(slug, p)
+	return true
+}
