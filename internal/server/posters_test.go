@@ -18,12 +18,12 @@ func TestPosterRoute(t *testing.T) {
 		t.Fatalf("poster = %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}
 	for path, code := range map[string]int{
-		"/p/bnv.pdf?paper=letter":   400,
-		"/p/bnv.pdf?bleed=maybe":    400,
-		"/p/nope.pdf":               404,
-		"/p/bnv.png":                404,
-		"/p/bnv.pdf?agency=999":     404,
-		"/p/bnv.pdf?placement=desk": 422, // a direct-mode campaign cannot count scans
+		"/p/bnv.pdf?paper=letter":                       400,
+		"/p/bnv.pdf?bleed=maybe":                        400,
+		"/p/nope.pdf":                                   404,
+		"/p/bnv.png":                                    404,
+		"/p/bnv.pdf?agency=999":                         404,
+		"/p/bnv.pdf?placement=desk":                     422, // a direct-mode campaign cannot count scans
 		"/p/bnv.pdf?agency=" + strings.Repeat("x", 201): 400,
 	} {
 		if r := f.do(t, "GET", path); r.StatusCode != code {
