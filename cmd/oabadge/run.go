@@ -32,6 +32,8 @@ import (
 	"github.com/oabadge/oabadge/internal/logging"
 	"github.com/oabadge/oabadge/internal/poster"
 	"github.com/oabadge/oabadge/internal/server"
+	"github.com/oabadge/oabadge/internal/store"
+	"github.com/oabadge/oabadge/internal/store/postgres"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
 )
 
@@ -134,8 +136,16 @@ func load(cmd string, args []string, getenv func(string) string, stderr io.Write
 	return c, rest, err
 }
 
-func openStore(ctx context.Context, c config.Config) (*sqlite.Store, error) {
-	path, err := c.SQLitePath()
+// openStore opens the store the DSN names.
+func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+	return openDSN(ctx, c.DB)
+}
+
+func openDSN(ctx context.Context, dsn string) (store.Store, error) {
+	if store.IsPostgres(dsn) {
+		return postgres.Open(ctx, dsn)
+	}
+	path, err := store.SQLitePath(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -582,9 +592,9 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // newRunner makes the register checker for the campaigns svc serves.
-func newRunner(c config.Config, base string, store *sqlite.Store, svc *campaign.Service, log *slog.Logger) *compliance.Runner {
+func newRunner(c config.Config, base string, st store.Store, svc *campaign.Service, log *slog.Logger) *compliance.Runner {
 	return &compliance.Runner{
-		Store:   store,
+		Store:   st,
 		Checker: &compliance.Checker{PublicURL: base, Concurrency: c.CheckConcurrency, Timeout: c.CheckTimeout},
 		Campaigns: func() []string {
 			var slugs []string

@@ -48,7 +48,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"bad addr", []string{"serve", "--addr", "nope"}, env(), 1, `--addr (OABADGE_ADDR) "nope": want host:port`},
-		{"postgres not yet", []string{"--db", "postgres://u@127.0.0.1/x"}, env(), 1, "PostgreSQL store is not available in this version yet"},
+		{"postgres unreachable", []string{"--db", "postgres://u@127.0.0.1:1/x"}, env(), 1, "postgres:"},
 		{"unknown dsn", []string{"--db", "mysql://x"}, env(), 1, "want sqlite:PATH"},
 		{"empty sqlite path", []string{"--db", "sqlite:"}, env(), 1, "want sqlite:PATH"},
 		{"bad duration from env", []string{"serve"}, env("OABADGE_CACHE_MAX_AGE", "forever"), 1, `OABADGE_CACHE_MAX_AGE: "forever" is not a duration`},

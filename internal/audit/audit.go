@@ -77,6 +77,8 @@ func Sum(e Entry) string {
 // Seal sets e's sequence number, PrevHash and Hash to follow the entry
 // with sequence prevSeq and hash prevHash.
 func Seal(e *Entry, prevSeq int64, prevHash string) {
+	// Stores keep microseconds; hash what will be read back.
+	e.At = e.At.UTC().Truncate(time.Microsecond)
 	e.Seq = prevSeq + 1
 	e.PrevHash = prevHash
 	e.Hash = Sum(*e)

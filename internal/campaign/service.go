@@ -131,6 +131,10 @@ func NewService(store Store, cfg Config) *Service {
 	return s
 }
 
+// now is the clock in UTC, to the microsecond: the precision every store
+// keeps, so a time read back equals the time written.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
 // Get returns the campaign named slug from memory.
 func (s *Service) Get(slug string) (Campaign, bool) {
 	e := s.snap.Load().bySlug[slug]
@@ -326,7 +330,7 @@ func (s *Service) Create(ctx context.Context, c Campaign, by audit.Actor) (Campa
 	if err != nil {
 		return Campaign{}, err
 	}
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	c.Target, c.Version, c.CreatedAt, c.UpdatedAt = target, 1, now, now
 	if err := s.store.CreateCampaign(ctx, c, by); err != nil {
 		return Campaign{}, err
@@ -367,7 +371,7 @@ func (s *Service) Update(ctx context.Context, slug string, u Update, by audit.Ac
 	if _, err := s.CheckTarget(c, c.Target); err != nil {
 		return Campaign{}, apperr.Invalidf("the current target would not be allowed: %s", apperr.Message(err))
 	}
-	c.UpdatedAt = s.cfg.Now().UTC()
+	c.UpdatedAt = s.now()
 	c, err = s.store.UpdateCampaign(ctx, c, by)
 	if err != nil {
 		return Campaign{}, err
@@ -410,7 +414,7 @@ func (s *Service) RequestRotation(ctx context.Context, r Request, by audit.Actor
 	if r.Expect != 0 && r.Expect != c.Version {
 		return Campaign{}, nil, apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", r.Slug, c.Version, r.Expect)
 	}
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	if r.RunAt != nil && !r.RunAt.After(now) {
 		r.RunAt = nil // a time in the past means now
 	}
@@ -458,7 +462,7 @@ func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Propos
 	if p.Proposer == by.Name {
 		return p, apperr.Forbiddenf("you proposed this change; another admin must approve it")
 	}
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	if p.RunAt != nil && p.RunAt.After(now) {
 		return s.store.DecideProposal(ctx, id, Approved, "", now, by)
 	}
@@ -468,7 +472,7 @@ func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Propos
 
 // carryOut applies an approved (or being approved) proposal.
 func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error) {
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	c, err := s.store.Rotate(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
 		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
 	if apperr.KindOf(err) == apperr.Conflict {
@@ -499,7 +503,7 @@ func (s *Service) Reject(ctx context.Context, id int64, reason string, by audit.
 	if p.Proposer == by.Name {
 		status = Cancelled
 	}
-	return s.store.DecideProposal(ctx, id, status, reason, s.cfg.Now().UTC(), by)
+	return s.store.DecideProposal(ctx, id, status, reason, s.now(), by)
 }
 
 // Proposal returns proposal id.

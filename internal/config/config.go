@@ -258,7 +258,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--debug-addr (OABADGE_DEBUG_ADDR) %q: want host:port, e.g. 127.0.0.1:6060", c.DebugAddr)
 		}
 	}
-	if _, err := c.SQLitePath(); err != nil {
+	if err := c.CheckDB(); err != nil {
 		return err
 	}
 	if c.PublicURL != "" {
@@ -312,20 +312,29 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// SQLitePath returns the file path of a sqlite: DSN, or an error that says
-// which DSNs are supported.
-func (c *Config) SQLitePath() (string, error) {
+// CheckDB checks the store DSN: sqlite:PATH or a postgres:// URL.
+func (c *Config) CheckDB() error {
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
-		p := strings.TrimPrefix(strings.TrimPrefix(c.DB, "sqlite:"), "//")
-		if p == "" {
-			return "", fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+		if p := strings.TrimPrefix(strings.TrimPrefix(c.DB, "sqlite:"), "//"); p == "" {
+			return fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
 		}
-		return p, nil
+		return nil
 	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return "", errors.New("--db (OABADGE_DB): the PostgreSQL store is not available in this version yet; use sqlite:PATH")
+		if _, err := url.Parse(c.DB); err != nil {
+			return fmt.Errorf("--db (OABADGE_DB): the PostgreSQL URL does not parse: %v", err)
+		}
+		return nil
 	}
-	return "", fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH, e.g. sqlite:data/oabadge.db", c.DB)
+	return fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH (e.g. sqlite:data/oabadge.db) or postgres://USER@HOST/DB", redactDSN(c.DB))
+}
+
+// redactDSN hides a password in a DSN before it goes into a message.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 func setDuration(d *time.Duration, v string) error {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -76,15 +75,17 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
-func TestSQLitePath(t *testing.T) {
-	for dsn, want := range map[string]string{"sqlite:data/x.db": "data/x.db", "sqlite:///abs/x.db": "/abs/x.db", "sqlite:/abs/x.db": "/abs/x.db"} {
+func TestCheckDB(t *testing.T) {
+	for _, dsn := range []string{"sqlite:data/x.db", "sqlite:///abs/x.db", "postgres://u@127.0.0.1/db?sslmode=disable", "postgresql://u:p@h/db"} {
 		c := config.Config{DB: dsn}
-		if got, err := c.SQLitePath(); err != nil || got != want {
-			t.Errorf("SQLitePath(%q) = %q, %v; want %q", dsn, got, err, want)
+		if err := c.CheckDB(); err != nil {
+			t.Errorf("CheckDB(%q) = %v", dsn, err)
 		}
 	}
-	c := config.Config{DB: "postgres://x"}
-	if _, err := c.SQLitePath(); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
-		t.Errorf("SQLitePath(postgres) = %v, want an error naming PostgreSQL", err)
+	for _, dsn := range []string{"sqlite:", "mysql://x", "data.db"} {
+		c := config.Config{DB: dsn}
+		if err := c.CheckDB(); err == nil {
+			t.Errorf("CheckDB(%q) accepted", dsn)
+		}
 	}
 }

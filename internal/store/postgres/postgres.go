@@ -1,0 +1,228 @@
+// Package postgres is oabadge's scale-out store: several stateless
+// replicas share one PostgreSQL database, and a change made through any of
+// them reaches the others at once through LISTEN/NOTIFY, with polling as a
+// backstop. It behaves as the SQLite store does: both pass storetest.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a store.Store on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+	cfg  *pgx.ConnConfig
+	// PollEvery is the backstop: Watch reports a change at least this
+	// often even when no notification arrives, so a lost notification
+	// delays a replica by at most this long.
+	PollEvery time.Duration
+}
+
+var _ store.Store = (*Store)(nil)
+
+// channel is the NOTIFY channel every change is announced on.
+const channel = "oabadge_changes"
+
+// Open connects to dsn and brings the schema up to date. Several replicas
+// may start at once: migrations run under an advisory lock.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %v", err)
+	}
+	pcfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %v", err)
+	}
+	s := &Store{pool: pool, cfg: pcfg.ConnConfig, PollEvery: 2 * time.Second}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { s.pool.Close(); return nil }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// One migrator at a time, across replicas.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7261001)"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)"); err != nil {
+			return err
+		}
+		var cur int
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&cur); err != nil {
+			return err
+		}
+		for _, name := range names {
+			n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("migration %s: name must start with its number", name)
+			}
+			if n <= cur {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version) VALUES ($1)", n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// tx runs fn in a transaction, committing if it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(ctx)
+		return classify(err)
+	}
+	return classify(tx.Commit(ctx))
+}
+
+// classify turns failures to reach the database into Unavailable, which
+// the HTTP layer answers with 503.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "25006", strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"), strings.HasPrefix(pe.Code, "53"):
+			return apperr.Unavailablef(err, "the database cannot take writes now; try again later")
+		}
+		return err
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || errors.Is(err, pgx.ErrTxClosed) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "connection refused") {
+		return apperr.Unavailablef(err, "the database cannot be reached now; try again later")
+	}
+	return err
+}
+
+// notify announces a change to every replica; it is delivered on commit.
+func notify(ctx context.Context, tx pgx.Tx, what string) error {
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", channel, what)
+	return err
+}
+
+// Watch implements campaign.Watcher: LISTEN first, then call changed (so
+// a change made between the two is read), then call it again on every
+// notification, and at least every PollEvery as a backstop. It returns
+// when the listening connection fails; the caller re-watches, which reads
+// everything again.
+func (s *Store) Watch(ctx context.Context, changed func()) error {
+	conn, err := pgx.ConnectConfig(ctx, s.cfg)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		return classify(err)
+	}
+	changed()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, s.PollEvery)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil, errors.Is(err, context.DeadlineExceeded):
+			// A notification, or the backstop poll. Drain what else is
+			// queued so a burst of changes makes one re-read.
+			changed()
+		default:
+			return classify(err)
+		}
+	}
+}
+
+// appendAudit seals e after the chain's head and appends it in tx. The
+// head row is locked, so replicas append one at a time.
+func appendAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
+	var seq int64
+	var hash string
+	if err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq, &hash); err != nil {
+		return err
+	}
+	audit.Seal(&e, seq, hash)
+	if _, err := tx.Exec(ctx, `INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", e.Seq, e.Hash)
+	return err
+}
+
+// utc reads times back in UTC, as the SQLite store returns them.
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Reset empties every table: for tests, which share one database.
+func (s *Store) Reset(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `
+		ALTER TABLE audit DISABLE TRIGGER audit_no_change;
+		TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, audit RESTART IDENTITY CASCADE;
+		ALTER TABLE audit ENABLE TRIGGER audit_no_change;
+		UPDATE audit_head SET seq = 0, hash = '`+audit.Genesis+`' WHERE id = 1;`)
+	return err
+}

@@ -1,0 +1,40 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/oabadge/oabadge/internal/store/postgres"
+	"github.com/oabadge/oabadge/internal/store/storetest"
+)
+
+// dsn is the database the PostgreSQL half of the suite runs on. Tests
+// share it, one at a time, emptying it first.
+func dsn(t *testing.T) string {
+	d := os.Getenv("OABADGE_TEST_POSTGRES_DSN")
+	if d == "" {
+		t.Skip("OABADGE_TEST_POSTGRES_DSN is not set: skipping the PostgreSQL store tests (.ci/run sets it)")
+	}
+	return d
+}
+
+var serial sync.Mutex
+
+func TestConformance(t *testing.T) {
+	d := dsn(t)
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		serial.Lock()
+		t.Cleanup(serial.Unlock)
+		s, err := postgres.Open(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Reset(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
