@@ -61,6 +61,9 @@ Usage:
   oabadge poster [flags] SLUG -o FILE.pdf [--paper a4|a5|a6] [--agency TEXT]
                  [--bleed] [--placement CODE]
                                    print-ready PDF poster for one-stop desks
+  oabadge migrate --from DSN --to DSN [--force]
+                                   copy everything from one store to another
+                                   (e.g. sqlite:data/oabadge.db to postgres://…)
   oabadge poster [flags] SLUG --each-agency -o DIR     one PDF per agency in the register
   oabadge poster [flags] SLUG --each-agency --one-file -o FILE.pdf
                                    one page per agency in a single PDF
@@ -98,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = check(ctx, args, getenv, stdout, stderr)
 	case "poster":
 		err = posterCmd(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "oabadge", version)
 	case "help", "-h", "--help":
@@ -138,18 +143,35 @@ func load(cmd string, args []string, getenv func(string) string, stderr io.Write
 
 // openStore opens the store the DSN names.
 func openStore(ctx context.Context, c config.Config) (store.Store, error) {
-	return openDSN(ctx, c.DB)
+	st, err := openDSN(ctx, c.DB)
+	if err != nil {
+		return nil, err
+	}
+	if pg, ok := st.(*postgres.Store); ok {
+		pg.PollEvery = c.PollInterval
+	}
+	return st, nil
 }
 
+// openDSN opens a store by DSN. It returns a nil interface on error, never
+// an interface holding a nil pointer.
 func openDSN(ctx context.Context, dsn string) (store.Store, error) {
 	if store.IsPostgres(dsn) {
-		return postgres.Open(ctx, dsn)
+		pg, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return pg, nil
 	}
 	path, err := store.SQLitePath(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // publicURL is the configured public URL, or one made from the address
@@ -220,11 +242,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var svc *campaign.Service
 	metrics := server.NewMetrics(func() int { return svc.CacheLen() })
 	svc = campaign.NewService(store, campaign.Config{
-		Policy:    campaign.Policy{Hosts: c.AllowHosts},
-		PublicURL: base,
-		TwoPerson: c.TwoPerson,
-		Observer:  metrics,
-		Logger:    log,
+		Policy:       campaign.Policy{Hosts: c.AllowHosts},
+		PublicURL:    base,
+		TwoPerson:    c.TwoPerson,
+		PollInterval: c.PollInterval,
+		Observer:     metrics,
+		Logger:       log,
 	})
 	if c.Demo {
 		created, err := svc.EnsureDemo(ctx, demoCampaign(c))
@@ -840,4 +863,65 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// migrate copies every row from one store to another, refusing a
+// non-empty target unless told, then verifies the copy: the same number
+// of rows in every table and an intact audit chain.
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	args, from, _, err := takeFlag(args, "from")
+	if err != nil {
+		return err
+	}
+	args, to, _, err := takeFlag(args, "to")
+	if err != nil {
+		return err
+	}
+	args, force := takeBool(args, "force")
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q", args[0])
+	}
+	if from == "" || to == "" {
+		return errors.New("want --from DSN --to DSN, e.g. --from sqlite:data/oabadge.db --to postgres://oabadge@db/oabadge")
+	}
+	if from == to {
+		return errors.New("--from and --to name the same store")
+	}
+	src, err := openDSN(ctx, from)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	defer src.Close()
+	if _, err := src.VerifyAudit(ctx); err != nil {
+		return fmt.Errorf("--from: the audit trail does not verify, so it is not copied: %w", err)
+	}
+	dst, err := openDSN(ctx, to)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	defer dst.Close()
+	d, err := src.Dump(ctx)
+	if err != nil {
+		return fmt.Errorf("reading --from: %w", err)
+	}
+	if err := dst.Load(ctx, d, force); err != nil {
+		return fmt.Errorf("writing --to: %w", err)
+	}
+	got, err := dst.Dump(ctx)
+	if err != nil {
+		return fmt.Errorf("reading back --to: %w", err)
+	}
+	want, have := d.Sizes(), got.Sizes()
+	for table, n := range want {
+		if have[table] != n {
+			return fmt.Errorf("verification: %s has %d rows in --to, %d in --from", table, have[table], n)
+		}
+	}
+	n, err := dst.VerifyAudit(ctx)
+	if err != nil {
+		return fmt.Errorf("verification: %w", err)
+	}
+	fmt.Fprintf(stdout, "copied %d campaigns, %d history rows, %d proposals, %d accounts, %d tokens, %d agencies, %d counts, %d checks; audit trail of %d entries verified\n",
+		want["campaigns"], want["targets"], want["proposals"], want["accounts"], want["tokens"], want["agencies"], want["counts"], want["checks"], n)
+	return nil
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof profiles on this separate
 	// address; keep it on loopback or a private network.
 	DebugAddr string
+	// PollInterval is how often a replica re-reads campaigns even when no
+	// change notification arrives: the longest a lost one can delay it.
+	PollInterval time.Duration
 	// CountFlush is how often impression and click counts are written.
 	CountFlush time.Duration
 	// CheckEvery runs the homepage check of the whole register this often;
@@ -86,6 +89,7 @@ func Default() Config {
 		AccessLog:        true,
 		ShutdownTimeout:  15 * time.Second,
 		CountFlush:       5 * time.Second,
+		PollInterval:     2 * time.Second,
 		CheckConcurrency: 16,
 		CheckTimeout:     15 * time.Second,
 	}
@@ -155,6 +159,9 @@ var settings = []setting{
 	{"debug-addr", "serve pprof profiles on this host:port (keep it private; empty: off)",
 		func(c *Config, v string) error { c.DebugAddr = v; return nil },
 		func(c *Config) string { return c.DebugAddr }},
+	{"poll-interval", "how often campaigns are re-read without a change notification",
+		func(c *Config, v string) error { return setDuration(&c.PollInterval, v) },
+		func(c *Config) string { return c.PollInterval.String() }},
 	{"count-flush", "how often impression and click counts are written, e.g. 5s",
 		func(c *Config, v string) error { return setDuration(&c.CountFlush, v) },
 		func(c *Config) string { return c.CountFlush.String() }},
@@ -293,6 +300,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("--log-level (OABADGE_LOG_LEVEL) %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.PollInterval < 100*time.Millisecond || c.PollInterval > 10*time.Minute {
+		return fmt.Errorf("--poll-interval (OABADGE_POLL_INTERVAL) %s: want between 100ms and 10m", c.PollInterval)
 	}
 	if c.CountFlush < 100*time.Millisecond || c.CountFlush > time.Hour {
 		return fmt.Errorf("--count-flush (OABADGE_COUNT_FLUSH) %s: want between 100ms and 1h", c.CountFlush)

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 
@@ -10,15 +9,9 @@ import (
 	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
-// dsn is the database the PostgreSQL half of the suite runs on. Tests
+// dsn is the database the PostgreSQL half of the suite runs on. Its tests
 // share it, one at a time, emptying it first.
-func dsn(t *testing.T) string {
-	d := os.Getenv("OABADGE_TEST_POSTGRES_DSN")
-	if d == "" {
-		t.Skip("OABADGE_TEST_POSTGRES_DSN is not set: skipping the PostgreSQL store tests (.ci/run sets it)")
-	}
-	return d
-}
+func dsn(t *testing.T) string { return storetest.PostgresDSN(t, "oabadge_test_store") }
 
 var serial sync.Mutex
 
