@@ -329,8 +329,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout)
 	srv.Drain()
+	if c.DrainDelay > 0 {
+		log.Info("stopping: /readyz fails; still serving while load balancers catch up", "drain_delay", c.DrainDelay)
+		time.Sleep(c.DrainDelay)
+	}
+	log.Info("shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout)
 	sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer scancel()
 	err = hs.Shutdown(sctx)

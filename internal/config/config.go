@@ -70,6 +70,10 @@ type Config struct {
 	CheckConcurrency int
 	// CheckTimeout bounds one homepage fetch.
 	CheckTimeout time.Duration
+	// DrainDelay is how long a stopping server keeps serving, with
+	// /readyz failing, before it closes its listener, so load balancers
+	// stop sending it requests first.
+	DrainDelay time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish after SIGTERM.
 	ShutdownTimeout time.Duration
@@ -174,6 +178,9 @@ var settings = []setting{
 	{"check-timeout", "how long one homepage fetch may take",
 		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
 		func(c *Config) string { return c.CheckTimeout.String() }},
+	{"drain-delay", "after SIGTERM, keep serving this long with /readyz failing, e.g. 5s behind a load balancer",
+		func(c *Config, v string) error { return setDuration(&c.DrainDelay, v) },
+		func(c *Config) string { return c.DrainDelay.String() }},
 	{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM",
 		func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) },
 		func(c *Config) string { return c.ShutdownTimeout.String() }},
@@ -315,6 +322,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckTimeout < time.Second || c.CheckTimeout > 5*time.Minute {
 		return fmt.Errorf("--check-timeout (OABADGE_CHECK_TIMEOUT) %s: want between 1s and 5m", c.CheckTimeout)
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		return fmt.Errorf("--drain-delay (OABADGE_DRAIN_DELAY) %s: want between 0s and 5m", c.DrainDelay)
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
 		return fmt.Errorf("--shutdown-timeout (OABADGE_SHUTDOWN_TIMEOUT) %s: want between 1s and 10m", c.ShutdownTimeout)
