@@ -158,7 +158,6 @@ func ParseCSV(r io.Reader) ([]Agency, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -167,6 +166,7 @@ func ParseCSV(r io.Reader) ([]Agency, error) {
 			}
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0) // only valid after a successful Read
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

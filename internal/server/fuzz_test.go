@@ -1,0 +1,33 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/oabadge/oabadge/internal/badge"
+)
+
+// FuzzParseBadgeQuery: any query either gives a valid variant or a
+// message; it never panics and never names a variant it cannot render.
+func FuzzParseBadgeQuery(f *testing.F) {
+	for _, s := range []string{"", "size=192", "size=256&theme=dark&layout=card&dpr=2", "size=%zz", "size=1&size=2", "layout=card&size=128",
+		"a=b&&&=&size", "theme=%6Cight", "size=2048&dpr=2"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, png bool) {
+		format := badge.SVG
+		if png {
+			format = badge.PNG
+		}
+		v, msg := parseBadgeQuery(raw, format)
+		if msg != "" {
+			if !strings.Contains(msg, " ") {
+				t.Fatalf("message %q does not say what is wrong", msg)
+			}
+			return
+		}
+		if err := v.Validate(); err != nil && v.Size != badge.PrintSize {
+			t.Fatalf("parseBadgeQuery(%q) = %s, which does not validate: %v", raw, v, err)
+		}
+	})
+}
