@@ -201,11 +201,10 @@ func demoCampaign(c config.Config) campaign.Campaign {
 // HTTP server limits. Echo's own server has none; without them a client
 // that trickles its headers holds a connection and a goroutine forever.
 const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 16 << 10
+	readTimeout    = 15 * time.Second
+	writeTimeout   = 30 * time.Second
+	idleTimeout    = 120 * time.Second
+	maxHeaderBytes = 16 << 10
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -224,6 +223,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// heap instead of 2x costs a few MiB and serves about 10 % more
 		// requests per core. GOGC in the environment still wins.
 		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		// With GOGC at 400, a burst of large renders (a print PNG holds
+		// ~30 MiB while it is made) would let the heap grow five-fold
+		// before a collection; a soft limit makes the collector work
+		// harder near it instead. GOMEMLIMIT in the environment wins.
+		debug.SetMemoryLimit(128 << 20)
 	}
 
 	store, err := openStore(ctx, c)
@@ -278,7 +284,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
@@ -440,7 +446,7 @@ func serveDebug(addr string, log *slog.Logger) (func(), error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	log.Info("serving pprof", "addr", ln.Addr().String())
 	return func() { hs.Close() }, nil

@@ -91,27 +91,48 @@ func fill(dst draw.Image, r image.Rectangle, c color.Color) {
 	draw.Draw(dst, r, image.NewUniform(c), image.Point{}, draw.Src)
 }
 
-// fillRoundRect paints an anti-aliased rounded rectangle over dst.
+// fillRoundRect paints an anti-aliased rounded rectangle over dst: the
+// straight parts as plain rectangles, and only the four corners through the
+// rasteriser, whose buffer is a float per pixel of its area (a whole-canvas
+// rasteriser would cost 20 MiB on the print size).
 func fillRoundRect(dst *image.RGBA, x, y, w, h, r float64, c color.Color) {
-	b := dst.Bounds()
-	z := vector.NewRasterizer(b.Dx(), b.Dy())
-	// k places cubic control points so each corner is close to a quarter circle.
-	const k = 0.5523
+	src := image.NewUniform(c)
+	ri := int(math.Ceil(r))
+	x0, y0, x1, y1 := int(math.Round(x)), int(math.Round(y)), int(math.Round(x+w)), int(math.Round(y+h))
+	draw.Draw(dst, image.Rect(x0+ri, y0, x1-ri, y1), src, image.Point{}, draw.Over)
+	draw.Draw(dst, image.Rect(x0, y0+ri, x0+ri, y1-ri), src, image.Point{}, draw.Over)
+	draw.Draw(dst, image.Rect(x1-ri, y0+ri, x1, y1-ri), src, image.Point{}, draw.Over)
+	if ri == 0 {
+		return
+	}
+	const k = 0.5523 // cubic control points for a quarter circle
 	f := func(v float64) float32 { return float32(v) }
-	z.MoveTo(f(x+r), f(y))
-	z.LineTo(f(x+w-r), f(y))
-	z.CubeTo(f(x+w-r+r*k), f(y), f(x+w), f(y+r-r*k), f(x+w), f(y+r))
-	z.LineTo(f(x+w), f(y+h-r))
-	z.CubeTo(f(x+w), f(y+h-r+r*k), f(x+w-r+r*k), f(y+h), f(x+w-r), f(y+h))
-	z.LineTo(f(x+r), f(y+h))
-	z.CubeTo(f(x+r-r*k), f(y+h), f(x), f(y+h-r+r*k), f(x), f(y+h-r))
-	z.LineTo(f(x), f(y+r))
-	z.CubeTo(f(x), f(y+r-r*k), f(x+r-r*k), f(y), f(x+r), f(y))
-	z.ClosePath()
-	// Rasterise into a mask first: the rasteriser is fast only into *image.Alpha.
-	mask := image.NewAlpha(b)
-	z.Draw(mask, b, image.Opaque, image.Point{})
-	draw.DrawMask(dst, b, image.NewUniform(c), image.Point{}, mask, image.Point{}, draw.Over)
+	z := vector.NewRasterizer(ri, ri)
+	mask := image.NewAlpha(image.Rect(0, 0, ri, ri))
+	// Each corner: the quarter disc whose centre is (cx, cy) in the
+	// corner's own r×r box, then drawn at the corner's place.
+	for _, corner := range []struct {
+		at     image.Point
+		cx, cy float64
+	}{
+		{image.Pt(x0, y0), float64(ri), float64(ri)},
+		{image.Pt(x1-ri, y0), 0, float64(ri)},
+		{image.Pt(x0, y1-ri), float64(ri), 0},
+		{image.Pt(x1-ri, y1-ri), 0, 0},
+	} {
+		z.Reset(ri, ri)
+		cx, cy := corner.cx, corner.cy
+		z.MoveTo(f(cx), f(cy))
+		z.LineTo(f(cx+r), f(cy))
+		z.CubeTo(f(cx+r), f(cy+r*k), f(cx+r*k), f(cy+r), f(cx), f(cy+r))
+		z.CubeTo(f(cx-r*k), f(cy+r), f(cx-r), f(cy+r*k), f(cx-r), f(cy))
+		z.CubeTo(f(cx-r), f(cy-r*k), f(cx-r*k), f(cy-r), f(cx), f(cy-r))
+		z.CubeTo(f(cx+r*k), f(cy-r), f(cx+r), f(cy-r*k), f(cx+r), f(cy))
+		z.ClosePath()
+		clear(mask.Pix)
+		z.Draw(mask, mask.Bounds(), image.Opaque, image.Point{})
+		draw.DrawMask(dst, image.Rectangle{Min: corner.at, Max: corner.at.Add(image.Pt(ri, ri))}, src, image.Point{}, mask, image.Point{}, draw.Over)
+	}
 }
 
 // toPaletted returns img as a paletted image when it has at most 256

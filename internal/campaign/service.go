@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -102,6 +103,10 @@ type Service struct {
 	mu    sync.Mutex // serialises snapshot replacement
 	cache *gocache.Cache
 	group singleflight.Group
+	// renders bounds the renders running at once to the processors: more
+	// would not finish sooner, and each large PNG holds tens of MiB while
+	// it is made.
+	renders chan struct{}
 }
 
 // Cache expiry. Keys carry the campaign version, so an entry is never served
@@ -126,7 +131,7 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	s := &Service{store: store, cfg: cfg, cache: gocache.New(cacheTTL, cacheCleanup)}
+	s := &Service{store: store, cfg: cfg, cache: gocache.New(cacheTTL, cacheCleanup), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.snap.Store(&snapshot{bySlug: map[string]*entry{}})
 	return s
 }
@@ -209,8 +214,10 @@ func (s *Service) Badge(ctx context.Context, slug string, v badge.Variant) (*Ass
 		if x, ok := s.cache.Get(key); ok {
 			return x, nil
 		}
+		s.renders <- struct{}{}
 		start := time.Now()
 		body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption}, v)
+		<-s.renders
 		s.cfg.Observer.Rendered(v, time.Since(start), err)
 		if err != nil {
 			return nil, err

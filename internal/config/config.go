@@ -70,6 +70,9 @@ type Config struct {
 	CheckConcurrency int
 	// CheckTimeout bounds one homepage fetch.
 	CheckTimeout time.Duration
+	// ReadHeaderTimeout is how long a client may take to send its
+	// request headers; slower connections are cut.
+	ReadHeaderTimeout time.Duration
 	// DrainDelay is how long a stopping server keeps serving, with
 	// /readyz failing, before it closes its listener, so load balancers
 	// stop sending it requests first.
@@ -82,20 +85,21 @@ type Config struct {
 // Default returns the settings a first run uses.
 func Default() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		DB:               "sqlite:data/oabadge.db",
-		CacheMaxAge:      5 * time.Minute,
-		AllowHosts:       append([]string(nil), campaign.DefaultHosts...),
-		Demo:             true,
-		DemoTarget:       DemoTargetPlaceholder,
-		LogFormat:        "auto",
-		LogLevel:         "info",
-		AccessLog:        true,
-		ShutdownTimeout:  15 * time.Second,
-		CountFlush:       5 * time.Second,
-		PollInterval:     2 * time.Second,
-		CheckConcurrency: 16,
-		CheckTimeout:     15 * time.Second,
+		Addr:              "127.0.0.1:8080",
+		DB:                "sqlite:data/oabadge.db",
+		CacheMaxAge:       5 * time.Minute,
+		AllowHosts:        append([]string(nil), campaign.DefaultHosts...),
+		Demo:              true,
+		DemoTarget:        DemoTargetPlaceholder,
+		LogFormat:         "auto",
+		LogLevel:          "info",
+		AccessLog:         true,
+		ShutdownTimeout:   15 * time.Second,
+		CountFlush:        5 * time.Second,
+		PollInterval:      2 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		CheckConcurrency:  16,
+		CheckTimeout:      15 * time.Second,
 	}
 }
 
@@ -178,6 +182,9 @@ var settings = []setting{
 	{"check-timeout", "how long one homepage fetch may take",
 		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
 		func(c *Config) string { return c.CheckTimeout.String() }},
+	{"read-header-timeout", "how long a client may take to send its request headers",
+		func(c *Config, v string) error { return setDuration(&c.ReadHeaderTimeout, v) },
+		func(c *Config) string { return c.ReadHeaderTimeout.String() }},
 	{"drain-delay", "after SIGTERM, keep serving this long with /readyz failing, e.g. 5s behind a load balancer",
 		func(c *Config, v string) error { return setDuration(&c.DrainDelay, v) },
 		func(c *Config) string { return c.DrainDelay.String() }},
@@ -322,6 +329,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckTimeout < time.Second || c.CheckTimeout > 5*time.Minute {
 		return fmt.Errorf("--check-timeout (OABADGE_CHECK_TIMEOUT) %s: want between 1s and 5m", c.CheckTimeout)
+	}
+	if c.ReadHeaderTimeout < 100*time.Millisecond || c.ReadHeaderTimeout > time.Minute {
+		return fmt.Errorf("--read-header-timeout (OABADGE_READ_HEADER_TIMEOUT) %s: want between 100ms and 1m", c.ReadHeaderTimeout)
 	}
 	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
 		return fmt.Errorf("--drain-delay (OABADGE_DRAIN_DELAY) %s: want between 0s and 5m", c.DrainDelay)
