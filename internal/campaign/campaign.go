@@ -40,9 +40,12 @@ type Campaign struct {
 	QRMode  QRMode
 	// OAIDs, when not empty, are the only Official Account ids a target
 	// may name: a host allowlist alone would accept an attacker's own OA.
-	OAIDs     []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	OAIDs []string
+	// Theme and Layout are the campaign's look: what a badge request that
+	// names none gets ("light" and "badge" when empty).
+	Theme, Layout string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Revision is one entry of a campaign's target history.
@@ -111,8 +114,8 @@ type Store interface {
 	Campaign(ctx context.Context, slug string) (Campaign, error)
 	// CreateCampaign stores c as version 1 with its first history row.
 	CreateCampaign(ctx context.Context, c Campaign, by audit.Actor) error
-	// UpdateCampaign stores c's title, caption, QR mode, pinned ids and
-	// update time; the target and version are not touched.
+	// UpdateCampaign stores c's title, caption, QR mode, pinned ids, look
+	// and update time; the target and version are not touched.
 	UpdateCampaign(ctx context.Context, c Campaign, by audit.Actor) (Campaign, error)
 	// Rotate sets the target as the next version and appends the history
 	// row. A non-zero r.Expect must equal the current version, or nothing
@@ -175,6 +178,18 @@ func normalize(c *Campaign) error {
 	case Direct, Redirect:
 	default:
 		return apperr.Invalidf("qr mode %q: use %q or %q", c.QRMode, Direct, Redirect)
+	}
+	if c.Theme == "" {
+		c.Theme = badge.ThemeLight.String()
+	}
+	if c.Layout == "" {
+		c.Layout = badge.LayoutBadge.String()
+	}
+	if _, ok := badge.ParseTheme(c.Theme); !ok {
+		return apperr.Invalidf("theme %q: use %s", c.Theme, badge.ThemeList)
+	}
+	if _, ok := badge.ParseLayout(c.Layout); !ok {
+		return apperr.Invalidf("layout %q: use %s", c.Layout, badge.LayoutList)
 	}
 	if len(c.OAIDs) > MaxOAIDs {
 		return apperr.Invalidf("at most %d pinned Official Account ids", MaxOAIDs)

@@ -351,6 +351,7 @@ type Update struct {
 	Title, Caption *string
 	QRMode         *QRMode
 	OAIDs          *[]string
+	Theme, Layout  *string
 }
 
 // Update changes the campaign named slug. The target is changed only by
@@ -371,6 +372,12 @@ func (s *Service) Update(ctx context.Context, slug string, u Update, by audit.Ac
 	}
 	if u.OAIDs != nil {
 		c.OAIDs = *u.OAIDs
+	}
+	if u.Theme != nil {
+		c.Theme = *u.Theme
+	}
+	if u.Layout != nil {
+		c.Layout = *u.Layout
 	}
 	if err := normalize(&c); err != nil {
 		return Campaign{}, err

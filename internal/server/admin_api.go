@@ -106,6 +106,12 @@ type adminCampaign struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// lookJSON is a campaign's default theme and layout.
+type lookJSON struct {
+	Theme  string `json:"theme"`
+	Layout string `json:"layout"`
+}
+
 func (s *Server) adminView(c campaign.Campaign) adminCampaign {
 	ids := c.OAIDs
 	if ids == nil {
@@ -139,6 +145,8 @@ type campaignBody struct {
 	Target  string    `json:"target"`
 	QRMode  *string   `json:"qr_mode"`
 	OAIDs   *[]string `json:"oa_ids"`
+	Theme   *string   `json:"theme"`
+	Layout  *string   `json:"layout"`
 }
 
 func (s *Server) apiCreateCampaign(c echo.Context) error {
@@ -159,6 +167,12 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	if b.OAIDs != nil {
 		x.OAIDs = *b.OAIDs
 	}
+	if b.Theme != nil {
+		x.Theme = *b.Theme
+	}
+	if b.Layout != nil {
+		x.Layout = *b.Layout
+	}
 	x, err := s.campaigns.Create(c.Request().Context(), x, actor(c))
 	if err != nil {
 		return err
@@ -174,7 +188,7 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 	if b.Slug != "" || b.Target != "" {
 		return apperr.Invalidf("the slug cannot change, and the target changes only with PUT …/target")
 	}
-	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs}
+	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs, Theme: b.Theme, Layout: b.Layout}
 	if b.QRMode != nil {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
@@ -346,7 +360,15 @@ func (s *Server) apiPreview(c echo.Context) error {
 	if b.Theme != "" {
 		q.Set("theme", b.Theme)
 	}
-	v, msg := parseBadgeQuery(q.Encode(), badge.SVG)
+	pq, msg := parseBadgeQuery(q.Encode(), badge.SVG)
+	if msg != "" {
+		return apperr.Invalidf("%s", msg)
+	}
+	x, err := s.store.Campaign(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	v, msg := pq.withLook(x.Theme, x.Layout)
 	if msg != "" {
 		return apperr.Invalidf("%s", msg)
 	}

@@ -538,3 +538,35 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestCampaignLook sets a campaign's default theme and layout and checks
+// that bare badge URLs follow them while explicit ones still win.
+func TestCampaignLook(t *testing.T) {
+	f := newAdminFixture(t, false)
+	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "neon"}); code != 422 {
+		t.Errorf("an unknown theme = %d %v", code, body)
+	}
+	code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark", "layout": "card"})
+	if code != 200 || dig(body, "look", "theme") != "dark" || dig(body, "look", "layout") != "card" {
+		t.Fatalf("setting the look = %d %v", code, body)
+	}
+	bare := body2(t, f.do(t, "GET", "/b/bnv.svg"))
+	if !strings.Contains(bare, `width="256" height="128"`) || !strings.Contains(bare, "#111827") {
+		t.Errorf("a bare badge URL does not follow the look (dark card at the smallest card size):\n%.300s", bare)
+	}
+	explicit := body2(t, f.do(t, "GET", "/b/bnv.svg?theme=light&layout=badge&size=192"))
+	if !strings.Contains(explicit, `width="192" height="240"`) || strings.Contains(explicit, "#111827") {
+		t.Error("an explicit query did not win over the look")
+	}
+	if r := f.do(t, "GET", "/b/bnv.svg?size=128"); r.StatusCode != 400 {
+		t.Errorf("a card look with an explicit size 128 = %d, want 400", r.StatusCode)
+	}
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	return v
+}

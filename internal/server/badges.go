@@ -22,13 +22,20 @@ var (
 	msgFile    = "badge path must be /b/SLUG.svg or /b/SLUG.png"
 )
 
+// badgeQuery is a parsed badge query: the variant, and which of its
+// parts the request named (the rest come from the campaign's look).
+type badgeQuery struct {
+	v                   badge.Variant
+	size, theme, layout bool
+}
+
 // parseBadgeQuery reads size, theme, layout and dpr from a raw query
 // without allocating in the common case. Unknown parameters (cache busters
 // webmasters add) are ignored, so they cannot change the output; a repeated
 // known one is refused, since caches in front of us might pick the other.
 // It returns a message for the client when the query is bad.
-func parseBadgeQuery(raw string, f badge.Format) (badge.Variant, string) {
-	v := badge.DefaultVariant(f)
+func parseBadgeQuery(raw string, f badge.Format) (badgeQuery, string) {
+	q := badgeQuery{v: badge.DefaultVariant(f)}
 	var seen [4]bool
 	for raw != "" {
 		var kv string
@@ -51,7 +58,7 @@ func parseBadgeQuery(raw string, f badge.Format) (badge.Variant, string) {
 			continue
 		}
 		if seen[i] {
-			return v, key + " is given more than once"
+			return q, key + " is given more than once"
 		}
 		seen[i] = true
 		if strings.ContainsAny(val, "%+") {
@@ -60,32 +67,52 @@ func parseBadgeQuery(raw string, f badge.Format) (badge.Variant, string) {
 		var ok bool
 		switch i {
 		case 0:
-			v.Size, ok = badge.ParseSize(val)
-			if !ok {
-				return v, msgSize
+			if q.v.Size, ok = badge.ParseSize(val); !ok {
+				return q, msgSize
 			}
 		case 1:
-			v.Theme, ok = badge.ParseTheme(val)
-			if !ok {
-				return v, msgTheme
+			if q.v.Theme, ok = badge.ParseTheme(val); !ok {
+				return q, msgTheme
 			}
 		case 2:
-			v.Layout, ok = badge.ParseLayout(val)
-			if !ok {
-				return v, msgLayout
+			if q.v.Layout, ok = badge.ParseLayout(val); !ok {
+				return q, msgLayout
 			}
 		case 3:
-			v.Density, ok = badge.ParseDensity(val)
-			if !ok {
-				return v, msgDensity
+			if q.v.Density, ok = badge.ParseDensity(val); !ok {
+				return q, msgDensity
 			}
 		}
 	}
+	q.size, q.theme, q.layout = seen[0], seen[1], seen[2]
 	if f == badge.SVG {
-		v.Density = 1 // vector: one rendering serves every screen
+		q.v.Density = 1 // vector: one rendering serves every screen
+	}
+	if q.v.Layout == badge.LayoutCard && q.v.Size < badge.MinCardSize && q.size {
+		return q, msgCard
+	}
+	return q, ""
+}
+
+// withLook fills in what the request did not name from the campaign's
+// look; a card the request gave no size gets the smallest card size.
+func (q badgeQuery) withLook(theme, layout string) (badge.Variant, string) {
+	v := q.v
+	if !q.theme {
+		if t, ok := badge.ParseTheme(theme); ok {
+			v.Theme = t
+		}
+	}
+	if !q.layout {
+		if l, ok := badge.ParseLayout(layout); ok {
+			v.Layout = l
+		}
 	}
 	if v.Layout == badge.LayoutCard && v.Size < badge.MinCardSize {
-		return v, msgCard
+		if q.size {
+			return v, msgCard
+		}
+		v.Size = badge.MinCardSize
 	}
 	return v, ""
 }
@@ -116,7 +143,15 @@ func (s *Server) badge(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, msgFile)
 	}
 	r := c.Request()
-	v, msg := parseBadgeQuery(r.URL.RawQuery, f)
+	q, msg := parseBadgeQuery(r.URL.RawQuery, f)
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	}
+	x, ok := s.campaigns.Get(slug)
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	}
+	v, msg := q.withLook(x.Theme, x.Layout)
 	if msg != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, msg)
 	}

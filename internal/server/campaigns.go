@@ -26,6 +26,7 @@ type campaignJSON struct {
 	QRContent string     `json:"qr_content"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	Link      string     `json:"link"`
+	Look      lookJSON   `json:"look"`
 	Images    imagesJSON `json:"images"`
 }
 
@@ -60,6 +61,7 @@ func (s *Server) campaignView(c campaign.Campaign) campaignJSON {
 		Slug: c.Slug, Title: c.Title, Caption: c.Caption, Target: c.Target, Version: c.Version,
 		QRMode: string(c.QRMode), QRContent: s.campaigns.QRContent(c), UpdatedAt: c.UpdatedAt,
 		Link: base + "/go/" + c.Slug,
+		Look: lookJSON{Theme: orDefault(c.Theme, "light"), Layout: orDefault(c.Layout, "badge")},
 		Images: imagesJSON{
 			SVG: base + "/b/" + c.Slug + ".svg", PNG: base + "/b/" + c.Slug + ".png",
 		},
@@ -126,4 +128,11 @@ func (s *Server) redirect(c echo.Context) error {
 	h["Cache-Control"] = valNoStore
 	h["Referrer-Policy"] = valRefPolicy
 	return c.Redirect(http.StatusFound, x.Target)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -19,15 +19,18 @@ func FuzzParseBadgeQuery(f *testing.F) {
 		if png {
 			format = badge.PNG
 		}
-		v, msg := parseBadgeQuery(raw, format)
+		q, msg := parseBadgeQuery(raw, format)
+		if msg == "" {
+			_, msg = q.withLook("dark", "card")
+		}
 		if msg != "" {
 			if !strings.Contains(msg, " ") {
 				t.Fatalf("message %q does not say what is wrong", msg)
 			}
 			return
 		}
-		if err := v.Validate(); err != nil && v.Size != badge.PrintSize {
-			t.Fatalf("parseBadgeQuery(%q) = %s, which does not validate: %v", raw, v, err)
+		if v, _ := q.withLook("dark", "card"); v.Validate() != nil && v.Size != badge.PrintSize {
+			t.Fatalf("parseBadgeQuery(%q) gives %s, which does not validate: %v", raw, v, v.Validate())
 		}
 	})
 }

@@ -27,6 +27,7 @@ type pageText struct {
 	Campaign, Layout, Size, Theme, Apply      string
 	Preview, Target, Version, Download, Print string
 	Posters, Bleed                            string
+	AgencyLine, Paper, MakePoster             string
 	Snippets, Copy, Copied                    string
 	ScriptTitle, ScriptHelp                   string
 	ReservedTitle, ReservedHelp               string
@@ -48,6 +49,7 @@ var texts = map[string]pageText{
 		Campaign: "Chiến dịch", Layout: "Kiểu", Size: "Chiều rộng", Theme: "Màu", Apply: "Áp dụng",
 		Preview: "Xem trước", Target: "Đích", Version: "phiên bản", Download: "Tải ảnh", Print: "để in",
 		Posters: "Áp phích PDF cho Bộ phận Một cửa", Bleed: "có lề xén cho nhà in",
+		AgencyLine: "Tên cơ quan in trên áp phích", Paper: "Khổ giấy", MakePoster: "Tạo áp phích",
 		Snippets: "Đoạn mã để dán", Copy: "Sao chép", Copied: "Đã sao chép",
 		ScriptTitle:   "1. Mã nhúng (khuyên dùng)",
 		ScriptHelp:    "Dán vào nơi muốn hiện mã QR. Tập lệnh được ghim bằng mã toàn vẹn (SRI), chạy trong Shadow DOM nên không ảnh hưởng giao diện trang; trình duyệt không chạy JavaScript sẽ hiện ảnh thay thế.",
@@ -75,6 +77,7 @@ var texts = map[string]pageText{
 		Campaign: "Campaign", Layout: "Layout", Size: "Width", Theme: "Theme", Apply: "Apply",
 		Preview: "Preview", Target: "Target", Version: "version", Download: "Download", Print: "for print",
 		Posters: "PDF posters for one-stop desks", Bleed: "with bleed for print shops",
+		AgencyLine: "Agency line printed on the poster", Paper: "Paper", MakePoster: "Make the poster",
 		Snippets: "Snippets to paste", Copy: "Copy", Copied: "Copied",
 		ScriptTitle:   "1. Script (recommended)",
 		ScriptHelp:    "Paste it where the badge should appear. The script is pinned with Subresource Integrity and renders in a Shadow DOM, so it cannot disturb the page; browsers without JavaScript show the fallback image.",
@@ -245,7 +248,11 @@ func (s *Server) frame(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
 	}
-	v, msg := parseBadgeQuery(c.Request().URL.RawQuery, badge.SVG)
+	q, msg := parseBadgeQuery(c.Request().URL.RawQuery, badge.SVG)
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	}
+	v, msg := q.withLook(x.Theme, x.Layout)
 	if msg != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, msg)
 	}

@@ -13,12 +13,12 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
 
 func scanCampaign(r pgx.Row) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt, &c.Theme, &c.Layout); err != nil {
 		return c, err
 	}
 	c.QRMode = campaign.QRMode(mode)
@@ -31,7 +31,7 @@ func scanCampaign(r pgx.Row) (campaign.Campaign, error) {
 
 func view(c campaign.Campaign) map[string]any {
 	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs}
+		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
 }
 
 type querier interface {
@@ -77,8 +77,8 @@ func (s *Store) Campaign(ctx context.Context, slug string) (campaign.Campaign, e
 func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audit.Actor) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var id int64
-		err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (slug) DO NOTHING RETURNING id",
-			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt).Scan(&id)
+		err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (slug) DO NOTHING RETURNING id",
+			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.Conflictf("campaign %q already exists", c.Slug)
 		}
@@ -106,8 +106,8 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE campaigns SET title = $1, caption = $2, qr_mode = $3, oa_ids = $4, updated_at = $5 WHERE slug = $6",
-			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Slug); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE campaigns SET title = $1, caption = $2, qr_mode = $3, oa_ids = $4, updated_at = $5, theme = $6, layout = $7 WHERE slug = $8",
+			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Theme, c.Layout, c.Slug); err != nil {
 			return err
 		}
 		if out, err = getCampaign(ctx, tx, c.Slug, false); err != nil {

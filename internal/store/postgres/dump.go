@@ -132,8 +132,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		b := &pgx.Batch{}
 		for _, c := range d.Campaigns {
-			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt)
+			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout)
 		}
 		for _, t := range d.Targets {
 			b.Queue(`INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)

@@ -11,14 +11,14 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
 
 type scanner interface{ Scan(...any) error }
 
 func scanCampaign(r scanner) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids, created, updated string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated); err != nil {
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated, &c.Theme, &c.Layout); err != nil {
 		return c, err
 	}
 	c.QRMode = campaign.QRMode(mode)
@@ -41,7 +41,7 @@ func splitIDs(s string) []string {
 // view is what the audit trail records of a campaign.
 func view(c campaign.Campaign) map[string]any {
 	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs}
+		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
 }
 
 // Campaigns implements campaign.Store.
@@ -89,8 +89,8 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if exists > 0 {
 			return apperr.Conflictf("campaign %q already exists", c.Slug)
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+		res, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout)
 		if err != nil {
 			return err
 		}
@@ -116,8 +116,8 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET title = ?, caption = ?, qr_mode = ?, oa_ids = ?, updated_at = ? WHERE slug = ?",
-			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Slug); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET title = ?, caption = ?, qr_mode = ?, oa_ids = ?, updated_at = ?, theme = ?, layout = ? WHERE slug = ?",
+			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Slug); err != nil {
 			return err
 		}
 		if out, err = getCampaign(ctx, tx, c.Slug); err != nil {
