@@ -64,3 +64,23 @@ func Encode(content string) (*Matrix, error) {
 	}
 	return m, nil
 }
+
+// Runs calls fn for every horizontal run of dark modules: row y, first
+// column x, n modules long. Drawing a run as one rectangle keeps SVG paths
+// short and PDF pages light.
+func (m *Matrix) Runs(fn func(x, y, n int)) {
+	for y := 0; y < m.N; y++ {
+		for x := 0; x < m.N; {
+			if !m.Dark(x, y) {
+				x++
+				continue
+			}
+			n := 1
+			for x+n < m.N && m.Dark(x+n, y) {
+				n++
+			}
+			fn(x, y, n)
+			x += n
+		}
+	}
+}

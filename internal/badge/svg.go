@@ -36,21 +36,10 @@ func encodeSVG(m *Matrix, g geometry, label string) []byte {
 	// exactly the run's rectangle, and a run costs about ten bytes, which
 	// keeps a typical badge under 4 KiB: one TCP write with its headers.
 	fmt.Fprintf(&b, `<path stroke="%s" stroke-width="%d" shape-rendering="crispEdges" d="`, hex(g.Pal.QRDark), g.Module)
-	for y := 0; y < m.N; y++ {
+	m.Runs(func(x, y, n int) {
 		py := num(float64(g.QRY+y*g.Module) + float64(g.Module)/2) // the row's centre line
-		for x := 0; x < m.N; {
-			if !m.Dark(x, y) {
-				x++
-				continue
-			}
-			run := 1
-			for x+run < m.N && m.Dark(x+run, y) {
-				run++
-			}
-			fmt.Fprintf(&b, "M%d %sh%d", g.QRX+x*g.Module, py, run*g.Module)
-			x += run
-		}
-	}
+		fmt.Fprintf(&b, "M%d %sh%d", g.QRX+x*g.Module, py, n*g.Module)
+	})
 	b.WriteString(`"/>`)
 
 	if len(g.Lines) > 0 {

@@ -102,32 +102,35 @@ func fit(text string, sizes []float64, maxWidth, maxHeight float64, bold bool) (
 		if maxLines < 1 {
 			maxLines = 1
 		}
-		lines := wrap(f, text, maxWidth)
+		m := func(s string) float64 { return measure(f, s) }
+		lines := Wrap(m, text, maxWidth)
 		if len(lines) <= maxLines {
 			return block{lines: lines, size: size, bold: bold}, nil
 		}
 		if i == len(sizes)-1 {
 			lines = lines[:maxLines]
-			lines[maxLines-1] = ellipsize(f, lines[maxLines-1], maxWidth)
+			lines[maxLines-1] = Ellipsize(m, lines[maxLines-1], maxWidth)
 			return block{lines: lines, size: size, bold: bold}, nil
 		}
 	}
 	return block{}, nil
 }
 
-// wrap breaks text into lines no wider than width, at spaces where it can.
-func wrap(f font.Face, text string, width float64) []string {
-	if text == "" {
-		return nil
-	}
+// Measure returns the width of a string in some font.
+type Measure func(string) float64
+
+// Wrap breaks text into lines no wider than width as measure counts it, at
+// spaces where it can and between letters where a word alone is too wide.
+// The poster package wraps with its PDF fonts through it too.
+func Wrap(measure Measure, text string, width float64) []string {
 	var lines []string
 	line := ""
-	for _, word := range strings.Split(text, " ") {
+	for _, word := range strings.Fields(text) {
 		try := word
 		if line != "" {
 			try = line + " " + word
 		}
-		if measure(f, try) <= width {
+		if measure(try) <= width {
 			line = try
 			continue
 		}
@@ -136,8 +139,8 @@ func wrap(f font.Face, text string, width float64) []string {
 			line = ""
 		}
 		// The word alone may still be too wide: break it between letters.
-		for measure(f, word) > width {
-			cut := fitPrefix(f, word, width)
+		for measure(word) > width {
+			cut := fitPrefix(measure, word, width)
 			lines = append(lines, word[:cut])
 			word = word[cut:]
 		}
@@ -151,11 +154,11 @@ func wrap(f font.Face, text string, width float64) []string {
 
 // fitPrefix returns the byte length of the longest prefix of s (at least
 // one rune) that is no wider than width.
-func fitPrefix(f font.Face, s string, width float64) int {
+func fitPrefix(measure Measure, s string, width float64) int {
 	end := 0
 	for i, r := range s {
 		next := i + len(string(r))
-		if end > 0 && measure(f, s[:next]) > width {
+		if end > 0 && measure(s[:next]) > width {
 			break
 		}
 		end = next
@@ -163,12 +166,12 @@ func fitPrefix(f font.Face, s string, width float64) int {
 	return end
 }
 
-// ellipsize shortens line until line + "…" fits width.
-func ellipsize(f font.Face, line string, width float64) string {
+// Ellipsize shortens line until line + "…" fits width.
+func Ellipsize(measure Measure, line string, width float64) string {
 	runes := []rune(line)
 	for len(runes) > 0 {
 		s := strings.TrimRight(string(runes), " ") + "…"
-		if measure(f, s) <= width {
+		if measure(s) <= width {
 			return s
 		}
 		runes = runes[:len(runes)-1]

@@ -193,7 +193,7 @@ func fit(pdf *fpdf.Fpdf, text string, size float64, bold bool, width float64, ma
 		s := size * f
 		setFont(pdf, s, bold)
 		lh := s * ptToMM * 1.3
-		lines := wrap(pdf, text, width)
+		lines := badge.Wrap(pdf.GetStringWidth, text, width)
 		n := min(maxLines, int(maxHeight/lh))
 		if n < 1 {
 			n = 1
@@ -201,7 +201,7 @@ func fit(pdf *fpdf.Fpdf, text string, size float64, bold bool, width float64, ma
 		if len(lines) <= n || f == 0.6 {
 			if len(lines) > n {
 				lines = lines[:n]
-				lines[n-1] = ellipsize(pdf, lines[n-1], width)
+				lines[n-1] = badge.Ellipsize(pdf.GetStringWidth, lines[n-1], width)
 			}
 			return Block{Lines: lines, Size: s, Bold: bold, LineH: lh}
 		}
@@ -216,54 +216,6 @@ func shrinkTo(pdf *fpdf.Fpdf, b Block, width, height float64) Block {
 	}
 	text := strings.Join(b.Lines, " ")
 	return fit(pdf, strings.TrimSuffix(text, "…"), b.Size, b.Bold, width, len(b.Lines), height)
-}
-
-func wrap(pdf *fpdf.Fpdf, text string, width float64) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		try := word
-		if line != "" {
-			try = line + " " + word
-		}
-		if pdf.GetStringWidth(try) <= width {
-			line = try
-			continue
-		}
-		if line != "" {
-			lines = append(lines, line)
-			line = ""
-		}
-		for pdf.GetStringWidth(word) > width {
-			cut := 0
-			for i, r := range word {
-				next := i + len(string(r))
-				if cut > 0 && pdf.GetStringWidth(word[:next]) > width {
-					break
-				}
-				cut = next
-			}
-			lines = append(lines, word[:cut])
-			word = word[cut:]
-		}
-		line = word
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
-}
-
-func ellipsize(pdf *fpdf.Fpdf, line string, width float64) string {
-	r := []rune(line)
-	for len(r) > 0 {
-		s := strings.TrimRight(string(r), " ") + "…"
-		if pdf.GetStringWidth(s) <= width {
-			return s
-		}
-		r = r[:len(r)-1]
-	}
-	return "…"
 }
 
 // Render returns the poster as PDF, one page per content.
@@ -292,20 +244,9 @@ func Render(cs []Content, o Options) ([]byte, error) {
 		pdf.SetFillColor(255, 255, 255)
 		pdf.Rect(off+l.QuietX, off+l.QuietY, l.QuietSize, l.QuietSize, "F")
 		pdf.SetFillColor(0, 0, 0)
-		for y := 0; y < m.N; y++ {
-			for x := 0; x < m.N; {
-				if !m.Dark(x, y) {
-					x++
-					continue
-				}
-				run := 1
-				for x+run < m.N && m.Dark(x+run, y) {
-					run++
-				}
-				pdf.Rect(off+l.CodeX+float64(x)*l.Module, off+l.CodeY+float64(y)*l.Module, float64(run)*l.Module, l.Module, "F")
-				x += run
-			}
-		}
+		m.Runs(func(x, y, n int) {
+			pdf.Rect(off+l.CodeX+float64(x)*l.Module, off+l.CodeY+float64(y)*l.Module, float64(n)*l.Module, l.Module, "F")
+		})
 		pdf.SetTextColor(0, 0, 0)
 		for i, b := range l.Blocks {
 			setFont(pdf, b.Size, b.Bold)

@@ -21,7 +21,10 @@ type snippet struct {
 
 func (p snippet) box() (int, int) { return p.v.Dimensions() }
 
-func (p snippet) imageURL() string {
+// query names the variant explicitly (size, theme, layout), so a snippet
+// does not change when the campaign's look does. "auto" is the script's
+// own: the files get light.
+func (p snippet) query() string {
 	theme := p.theme
 	if theme == "auto" {
 		theme = badge.ThemeLight.String()
@@ -30,8 +33,10 @@ func (p snippet) imageURL() string {
 	q.Set("size", strconv.Itoa(p.v.Size))
 	q.Set("theme", theme)
 	q.Set("layout", p.v.Layout.String())
-	return p.base + "/b/" + p.slug + ".svg?" + q.Encode()
+	return q.Encode()
 }
+
+func (p snippet) imageURL() string { return p.base + "/b/" + p.slug + ".svg?" + p.query() }
 
 func (p snippet) link() string { return p.base + "/go/" + p.slug }
 
@@ -71,15 +76,7 @@ func (p snippet) reserved(e *embedScript) string {
 // new tab and nothing else.
 func (p snippet) iframe() string {
 	w, h := p.box()
-	theme := p.theme
-	if theme == "auto" {
-		theme = badge.ThemeLight.String()
-	}
-	q := url.Values{}
-	q.Set("size", strconv.Itoa(p.v.Size))
-	q.Set("theme", theme)
-	q.Set("layout", p.v.Layout.String())
-	return `<iframe src="` + attr(p.base+"/e/"+p.slug+"?"+q.Encode()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
+	return `<iframe src="` + attr(p.base+"/e/"+p.slug+"?"+p.query()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
 		`" title="` + attr(p.label) + `" loading="lazy" scrolling="no" frameborder="0"` +
 		` sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>`
 }

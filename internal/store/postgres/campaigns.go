@@ -11,6 +11,7 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
@@ -27,11 +28,6 @@ func scanCampaign(r pgx.Row) (campaign.Campaign, error) {
 	}
 	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
 	return c, nil
-}
-
-func view(c campaign.Campaign) map[string]any {
-	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
 }
 
 type querier interface {
@@ -89,7 +85,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 			id, c.Version, c.Target, by.Name, c.CreatedAt); err != nil {
 			return err
 		}
-		e := audit.New(by, "campaign.create", c.Slug, nil, view(c))
+		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
 		e.At = c.CreatedAt
 		if err := appendAudit(ctx, tx, e); err != nil {
 			return err
@@ -113,7 +109,7 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if out, err = getCampaign(ctx, tx, c.Slug, false); err != nil {
 			return err
 		}
-		e := audit.New(by, "campaign.update", c.Slug, view(before), view(out))
+		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
 		e.At = c.UpdatedAt
 		if err := appendAudit(ctx, tx, e); err != nil {
 			return err
@@ -221,17 +217,6 @@ func getProposal(ctx context.Context, q querier, id int64) (campaign.Proposal, e
 	return p, classify(err)
 }
 
-func proposalView(p campaign.Proposal) map[string]any {
-	v := map[string]any{"id": p.ID, "target": p.Target, "kind": p.Kind, "base_version": p.BaseVersion, "status": p.Status}
-	if p.RunAt != nil {
-		v["run_at"] = p.RunAt.UTC()
-	}
-	if p.Reason != "" {
-		v["reason"] = p.Reason
-	}
-	return v
-}
-
 // CreateProposal implements campaign.Store.
 func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audit.Actor) (campaign.Proposal, error) {
 	var out campaign.Proposal
@@ -249,7 +234,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		if out, err = getProposal(ctx, tx, id); err != nil {
 			return err
 		}
-		e := audit.New(by, "proposal.create", p.Slug, nil, proposalView(out))
+		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
 		return appendAudit(ctx, tx, e)
 	})
@@ -310,7 +295,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if out, err = getProposal(ctx, tx, id); err != nil {
 			return err
 		}
-		e := audit.New(by, "proposal."+status, before.Slug, proposalView(before), proposalView(out))
+		e := audit.New(by, "proposal."+status, before.Slug, store.ProposalState(before), store.ProposalState(out))
 		e.At = at
 		if status == campaign.Approved {
 			e.Approval = by.Name

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +11,7 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 const agencyColumns = "id, name, kind, homepage, parent, contact, created_at, updated_at"
@@ -152,21 +152,13 @@ func (s *Store) Counts(ctx context.Context, sinceDay string) ([]compliance.Count
 	return out, classify(rows.Err())
 }
 
-func formsString(fs []compliance.Form) string {
-	s := make([]string, len(fs))
-	for i, f := range fs {
-		s[i] = string(f)
-	}
-	return strings.Join(s, ",")
-}
-
 // SaveResults implements compliance.Store.
 func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, r := range rs {
 			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, formsString(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -180,11 +172,7 @@ func scanResult(r pgx.Row) (compliance.Result, error) {
 	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &x.CheckedAt); err != nil {
 		return x, err
 	}
-	if forms != "" {
-		for _, f := range strings.Split(forms, ",") {
-			x.Forms = append(x.Forms, compliance.Form(f))
-		}
-	}
+	x.Forms = store.ParseForms(forms)
 	x.CheckedAt = utc(x.CheckedAt)
 	return x, nil
 }

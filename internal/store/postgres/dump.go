@@ -169,7 +169,7 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		for _, r := range d.Checks {
 			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, formsString(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

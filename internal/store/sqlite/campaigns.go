@@ -9,6 +9,7 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
@@ -36,12 +37,6 @@ func splitIDs(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
-}
-
-// view is what the audit trail records of a campaign.
-func view(c campaign.Campaign) map[string]any {
-	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
 }
 
 // Campaigns implements campaign.Store.
@@ -102,7 +97,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 			id, c.Version, c.Target, by.Name, formatTime(c.CreatedAt)); err != nil {
 			return err
 		}
-		e := audit.New(by, "campaign.create", c.Slug, nil, view(c))
+		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
 		e.At = c.CreatedAt
 		return appendAudit(ctx, tx, e)
 	})
@@ -123,7 +118,7 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if out, err = getCampaign(ctx, tx, c.Slug); err != nil {
 			return err
 		}
-		e := audit.New(by, "campaign.update", c.Slug, view(before), view(out))
+		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
 		e.At = c.UpdatedAt
 		return appendAudit(ctx, tx, e)
 	})

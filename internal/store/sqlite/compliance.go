@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 var _ compliance.Store = (*Store)(nil)
@@ -174,11 +174,7 @@ func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 		}
 		defer st.Close()
 		for _, r := range rs {
-			forms := make([]string, len(r.Forms))
-			for i, f := range r.Forms {
-				forms[i] = string(f)
-			}
-			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, strings.Join(forms, ","), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
 				return err
 			}
 		}
@@ -194,11 +190,7 @@ func scanResult(r scanner) (compliance.Result, error) {
 	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at); err != nil {
 		return x, err
 	}
-	if forms != "" {
-		for _, f := range strings.Split(forms, ",") {
-			x.Forms = append(x.Forms, compliance.Form(f))
-		}
-	}
+	x.Forms = store.ParseForms(forms)
 	var err error
 	x.CheckedAt, err = parseTime(at)
 	return x, err

@@ -211,18 +211,10 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		for _, r := range d.Checks {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, formsString(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-}
-
-func formsString(fs []compliance.Form) string {
-	s := make([]string, len(fs))
-	for i, f := range fs {
-		s[i] = string(f)
-	}
-	return strings.Join(s, ",")
 }

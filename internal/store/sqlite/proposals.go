@@ -9,6 +9,7 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 const proposalColumns = `p.id, c.slug, p.target, p.kind, p.base_version, p.proposer, p.proposer_role, p.run_at,
@@ -42,17 +43,6 @@ func getProposal(ctx context.Context, q queryer, id int64) (campaign.Proposal, e
 	return p, classify(err)
 }
 
-func proposalView(p campaign.Proposal) map[string]any {
-	v := map[string]any{"id": p.ID, "target": p.Target, "kind": p.Kind, "base_version": p.BaseVersion, "status": p.Status}
-	if p.RunAt != nil {
-		v["run_at"] = p.RunAt.UTC()
-	}
-	if p.Reason != "" {
-		v["reason"] = p.Reason
-	}
-	return v
-}
-
 // CreateProposal implements campaign.Store.
 func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audit.Actor) (campaign.Proposal, error) {
 	var out campaign.Proposal
@@ -73,7 +63,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		if out, err = getProposal(ctx, tx, id); err != nil {
 			return err
 		}
-		e := audit.New(by, "proposal.create", p.Slug, nil, proposalView(out))
+		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
 		return appendAudit(ctx, tx, e)
 	})
@@ -131,7 +121,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if out, err = getProposal(ctx, tx, id); err != nil {
 			return err
 		}
-		e := audit.New(by, "proposal."+status, before.Slug, proposalView(before), proposalView(out))
+		e := audit.New(by, "proposal."+status, before.Slug, store.ProposalState(before), store.ProposalState(out))
 		e.At = at
 		if status == campaign.Approved {
 			e.Approval = by.Name

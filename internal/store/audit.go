@@ -1,0 +1,48 @@
+package store
+
+import (
+	"strings"
+
+	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
+)
+
+// CampaignState is what the audit trail records of a campaign, the same
+// in every store so their entries compare.
+func CampaignState(c campaign.Campaign) map[string]any {
+	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
+		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
+}
+
+// ProposalState is what the audit trail records of a proposal.
+func ProposalState(p campaign.Proposal) map[string]any {
+	v := map[string]any{"id": p.ID, "target": p.Target, "kind": p.Kind, "base_version": p.BaseVersion, "status": p.Status}
+	if p.RunAt != nil {
+		v["run_at"] = p.RunAt.UTC()
+	}
+	if p.Reason != "" {
+		v["reason"] = p.Reason
+	}
+	return v
+}
+
+// FormsColumn is how a check's embed forms are stored: comma-separated.
+func FormsColumn(fs []compliance.Form) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseForms reads a FormsColumn value.
+func ParseForms(s string) []compliance.Form {
+	if s == "" {
+		return nil
+	}
+	var out []compliance.Form
+	for _, f := range strings.Split(s, ",") {
+		out = append(out, compliance.Form(f))
+	}
+	return out
+}
