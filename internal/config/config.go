@@ -70,6 +70,9 @@ type Config struct {
 	CheckConcurrency int
 	// CheckTimeout bounds one homepage fetch.
 	CheckTimeout time.Duration
+	// ReusePort lets a new process listen on the address while the old one
+	// still does (SO_REUSEPORT), for restarts without a refused connection.
+	ReusePort bool
 	// ReadHeaderTimeout is how long a client may take to send its
 	// request headers; slower connections are cut.
 	ReadHeaderTimeout time.Duration
@@ -182,6 +185,9 @@ var settings = []setting{
 	{"check-timeout", "how long one homepage fetch may take",
 		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
 		func(c *Config) string { return c.CheckTimeout.String() }},
+	{"reuse-port", "listen with SO_REUSEPORT, so a new process can take over the address before the old one stops",
+		func(c *Config, v string) error { return setBool(&c.ReusePort, v) },
+		func(c *Config) string { return strconv.FormatBool(c.ReusePort) }},
 	{"read-header-timeout", "how long a client may take to send its request headers",
 		func(c *Config, v string) error { return setDuration(&c.ReadHeaderTimeout, v) },
 		func(c *Config) string { return c.ReadHeaderTimeout.String() }},
@@ -207,7 +213,7 @@ func (f flagValue) String() string {
 }
 func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
 func (f flagValue) IsBoolFlag() bool {
-	return f.s.flag == "demo" || f.s.flag == "access-log" || f.s.flag == "two-person"
+	return f.s.flag == "demo" || f.s.flag == "access-log" || f.s.flag == "two-person" || f.s.flag == "reuse-port"
 }
 
 // Load builds the configuration from defaults, the environment (read through
