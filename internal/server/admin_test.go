@@ -570,3 +570,61 @@ func dig(v any, path ...string) any {
 	}
 	return v
 }
+
+// TestHeadersOnEveryRoute checks the security headers route by route:
+// nosniff and HSTS (behind https) everywhere, and on HTML pages a CSP
+// without unsafe-inline; the console and the webmaster page may not be
+// framed, the iframe page may.
+func TestHeadersOnEveryRoute(t *testing.T) {
+	f := newAdminFixture(t, false)
+	type want struct{ html, frameable bool }
+	routes := map[string]want{
+		"/":                       {html: true},
+		"/?lang=en":               {html: true},
+		"/b/bnv.svg":              {},
+		"/b/bnv.png":              {},
+		"/e/bnv":                  {html: true, frameable: true},
+		"/embed.js":               {},
+		"/go/bnv":                 {},
+		"/s/bnv":                  {},
+		"/p/bnv.pdf?paper=a6":     {},
+		"/api/v1/campaigns":       {},
+		"/api/v1/campaigns/bnv":   {},
+		"/healthz":                {},
+		"/readyz":                 {},
+		"/metrics":                {},
+		"/static/style.css":       {},
+		"/admin/login":            {html: true},
+		"/admin":                  {html: true},
+		"/admin/audit":            {html: true},
+		"/admin/report":           {html: true},
+		"/api/v1/admin/campaigns": {},
+		"/nope":                   {},
+	}
+	for path, w := range routes {
+		r := httptest.NewRequest("GET", path, nil)
+		if strings.HasPrefix(path, "/admin") && path != "/admin/login" || strings.HasPrefix(path, "/api/v1/admin") {
+			r.Header.Set("Authorization", "Bearer "+f.tokens["alice"])
+		}
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, r)
+		h := rec.Header()
+		if h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s (%d): no nosniff", path, rec.Code)
+		}
+		if h.Get("Strict-Transport-Security") == "" {
+			t.Errorf("GET %s (%d): no HSTS behind an https public URL", path, rec.Code)
+		}
+		if !w.html {
+			continue
+		}
+		csp := h.Get("Content-Security-Policy")
+		if csp == "" || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("GET %s: CSP %q", path, csp)
+		}
+		framed := strings.Contains(csp, "frame-ancestors 'none'") || h.Get("X-Frame-Options") == "DENY"
+		if framed == w.frameable {
+			t.Errorf("GET %s: frameable is %v, want %v (CSP %q, X-Frame-Options %q)", path, !framed, w.frameable, csp, h.Get("X-Frame-Options"))
+		}
+	}
+}

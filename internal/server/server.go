@@ -220,6 +220,9 @@ func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 // own 404 and 405 answers, for paths and methods no route takes.
 func (s *Server) routerError(err error, c echo.Context) {
 	c.Response().Header()["X-Content-Type-Options"] = valNosniff
+	if s.hsts != nil {
+		c.Response().Header()["Strict-Transport-Security"] = s.hsts
+	}
 	s.writeError(err, c)
 	s.observe(c, "unmatched", 0)
 }
