@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -125,6 +126,9 @@ func unescape(s string) string {
 	return u
 }
 
+// largePNG is the pixel width from which a PNG request is rate-limited.
+const largePNG = 2048
+
 // splitBadgeFile splits "slug.svg" into the slug and its format.
 func splitBadgeFile(file string) (string, badge.Format, bool) {
 	dot := strings.LastIndexByte(file, '.')
@@ -154,6 +158,14 @@ func (s *Server) badge(c echo.Context) error {
 	v, msg := q.withLook(x.Theme, x.Layout)
 	if msg != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	}
+	if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+		// Print-size PNGs cost the most to make; a client asking for many
+		// is held to the same per-address rate as posters.
+		if ok, wait := s.costly.allow(c.RealIP()); !ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many large images from this address; try again shortly")
+		}
 	}
 	a, err := s.campaigns.Badge(r.Context(), slug, v)
 	if err != nil {

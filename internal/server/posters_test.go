@@ -69,4 +69,8 @@ func TestPosterRoute(t *testing.T) {
 	if r := f.do(t, "GET", "/b/bnv.svg"); r.StatusCode != 200 {
 		t.Error("the poster limit also limited badges")
 	}
+	// Print-size PNGs share the limit; that address has used it up.
+	if r := f.do(t, "GET", "/b/bnv.png?size=2048"); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("a print PNG past the limit = %d, want 429", r.StatusCode)
+	}
 }
