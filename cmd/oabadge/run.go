@@ -328,6 +328,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	fmt.Fprintf(stdout, "oabadge %s listening on %s (store %s)\n", version, base, c.DB)
 	fmt.Fprintf(stdout, "  page:   %s/\n", base)
+	fmt.Fprintf(stdout, "  admin:  %s/admin   (make an account: oabadge admin add NAME --role admin)\n", base)
 	for _, x := range svc.List() {
 		fmt.Fprintf(stdout, "  badge:  %s/b/%s.svg   %s/b/%s.png\n", base, x.Slug, base, x.Slug)
 		fmt.Fprintf(stdout, "  json:   %s/api/v1/campaigns/%s\n", base, x.Slug)
