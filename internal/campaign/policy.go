@@ -75,8 +75,8 @@ func (p Policy) Check(raw string) (string, error) {
 		return "", apperr.Invalidf("target must be an absolute https:// URL with a host")
 	case u.User != nil:
 		return "", apperr.Invalidf("target must not contain a user name or password (anything before @)")
-	case u.Port() != "":
-		return "", apperr.Invalidf("target must not name a port")
+	case strings.Contains(u.Host, ":"):
+		return "", apperr.Invalidf("target must not name a port") // also an empty one: "zalo.me:"
 	}
 	// Host names are case-insensitive; store and compare them lower-cased.
 	u.Host = strings.ToLower(u.Host)

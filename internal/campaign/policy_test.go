@@ -36,6 +36,8 @@ func TestPolicyCheck(t *testing.T) {
 		{"userinfo", "https://zalo.me@evil.example/1", "user name"},
 		{"userinfo allowed host", "https://evil.example@zalo.me/1", "user name"},
 		{"port", "https://zalo.me:8443/1", "port"},
+		{"empty port", "https://ZAlo.me:", "port"},
+		{"ipv6", "https://[::1]/1", "port"},
 		{"cyrillic a", "https://zаlo.me/1", "ASCII"},
 		{"punycode", "https://xn--zlo-5cd.me/1", "punycode"},
 		{"backslash", `https://zalo.me\@evil.example/1`, "backslash"},
@@ -75,7 +77,7 @@ func TestCheckHost(t *testing.T) {
 }
 
 func FuzzPolicyCheck(f *testing.F) {
-	for _, s := range []string{"https://zalo.me/1", "https://zalo.me@evil.example", "javascript:alert(1)", "https://zalo.me:1/", "HTTPS://ZALO.ME/%zz"} {
+	for _, s := range []string{"https://zalo.me/1", "https://zalo.me@evil.example", "javascript:alert(1)", "https://zalo.me:1/", "HTTPS://ZALO.ME/%zz", "https://ZAlo.me:"} {
 		f.Add(s)
 	}
 	p := campaign.Policy{Hosts: campaign.DefaultHosts}
