@@ -359,9 +359,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 func rotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	args, expect, err := takeIfVersion(args)
+	args, ifVersion, hasVersion, err := takeFlag(args, "if-version")
 	if err != nil {
 		return err
+	}
+	var expect int64
+	if hasVersion {
+		if expect, err = strconv.ParseInt(ifVersion, 10, 64); err != nil || expect < 1 {
+			return fmt.Errorf("--if-version %q: want the campaign's current version, a number from 1", ifVersion)
+		}
 	}
 	c, rest, err := load("rotate", args, getenv, stderr, "[--if-version N] SLUG URL")
 	if err != nil {
@@ -383,36 +389,6 @@ func rotate(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fmt.Fprintf(stdout, "%s: version %d now points at %s\n", got.Slug, got.Version, got.Target)
 	return nil
-}
-
-// takeIfVersion removes --if-version N (or =N) from args: it belongs to
-// rotate alone, not to the shared settings.
-func takeIfVersion(args []string) ([]string, int64, error) {
-	var out []string
-	var expect int64
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		var val string
-		switch {
-		case a == "--if-version" || a == "-if-version":
-			if i+1 >= len(args) {
-				return nil, 0, errors.New("--if-version needs a version number")
-			}
-			val = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--if-version=") || strings.HasPrefix(a, "-if-version="):
-			val = a[strings.IndexByte(a, '=')+1:]
-		default:
-			out = append(out, a)
-			continue
-		}
-		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil || n < 1 {
-			return nil, 0, fmt.Errorf("--if-version %q: want the campaign's current version, a number from 1", val)
-		}
-		expect = n
-	}
-	return out, expect, nil
 }
 
 func history(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -698,16 +674,8 @@ func agencies(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	jsonOut := false
-	var rest0 []string
-	for _, a := range args {
-		if a == "--json" || a == "-json" {
-			jsonOut = true
-			continue
-		}
-		rest0 = append(rest0, a)
-	}
-	c, rest, err := load("check", rest0, getenv, stderr, "[--json]")
+	args, jsonOut := takeBool(args, "json")
+	c, rest, err := load("check", args, getenv, stderr, "[--json]")
 	if err != nil {
 		return err
 	}
@@ -807,8 +775,9 @@ func posterCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if each && agencyText != "" {
 		return errors.New("--agency and --each-agency do not go together")
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr // only for redirect-mode codes; say which URL with --public-url
+	publicURLGiven := c.PublicURL != ""
+	if !publicURLGiven {
+		c.PublicURL = "http://" + c.Addr // a placeholder: refused below for codes that would print it
 	}
 	store, err := openStore(ctx, c)
 	if err != nil {
@@ -820,7 +789,7 @@ func posterCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if x.QRMode == campaign.Redirect && getenv("OABADGE_PUBLIC_URL") == "" && !hasFlag(args, "public-url") {
+	if x.QRMode == campaign.Redirect && !publicURLGiven {
 		return errors.New("this campaign's code encodes this server's URL: give it with --public-url")
 	}
 	code, err := svc.PrintedCode(x, placement)
@@ -869,15 +838,6 @@ func posterCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 	return nil
-}
-
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		if a == "--"+name || a == "-"+name || strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // migrate copies every row from one store to another, refusing a

@@ -193,9 +193,21 @@ var errNoCampaign = apperr.NotFoundf("no such campaign")
 // once per campaign version however many requests ask at the same time.
 // On a cache hit it does not allocate.
 func (s *Service) Badge(ctx context.Context, slug string, v badge.Variant) (*Asset, error) {
+	return s.BadgeFor(ctx, slug, func(string, string) (badge.Variant, error) { return v, nil })
+}
+
+// BadgeFor is Badge for a variant that depends on the campaign's look:
+// variant gets the campaign's default theme and layout and returns the
+// variant to serve (or an error, returned as it is). The campaign is
+// looked up once.
+func (s *Service) BadgeFor(ctx context.Context, slug string, variant func(theme, layout string) (badge.Variant, error)) (*Asset, error) {
 	e := s.snap.Load().bySlug[slug]
 	if e == nil {
 		return nil, errNoCampaign
+	}
+	v, err := variant(e.c.Theme, e.c.Layout)
+	if err != nil {
+		return nil, err
 	}
 	i := v.Index()
 	if i < 0 {
@@ -433,12 +445,8 @@ func (s *Service) RequestRotation(ctx context.Context, r Request, by audit.Actor
 		r.RunAt = nil // a time in the past means now
 	}
 	if mayApply && !s.cfg.TwoPerson && r.RunAt == nil {
-		c, err := s.store.Rotate(ctx, Rotation{Slug: r.Slug, Expect: c.Version, Target: target, Kind: r.Kind, At: now}, by)
-		if err != nil {
-			return Campaign{}, nil, err
-		}
-		s.apply(c)
-		return c, nil, nil
+		c, err := s.rotateNow(ctx, Rotation{Slug: r.Slug, Expect: c.Version, Target: target, Kind: r.Kind, At: now}, by)
+		return c, nil, err
 	}
 	p := Proposal{Slug: r.Slug, Target: target, Kind: r.Kind, BaseVersion: c.Version, Proposer: by.Name,
 		ProposerRole: by.Role, RunAt: r.RunAt, Status: Pending, CreatedAt: now}
@@ -453,13 +461,28 @@ func (s *Service) RequestRotation(ctx context.Context, r Request, by audit.Actor
 }
 
 // Rotate points slug at target at once, as its next version: the command
-// line's rotation, made by an operator with access to the database itself.
+// line's rotation, made by an operator with access to the database itself,
+// so neither the two-person rule nor a schedule applies. A non-zero expect
+// must be the current version.
 func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, by audit.Actor) (Campaign, error) {
-	c, _, err := s.RequestRotation(ctx, Request{Slug: slug, Target: target, Expect: expect}, by, true)
-	if err == nil && s.cfg.TwoPerson {
-		err = errors.New("campaign: Rotate is not available under the two-person rule")
+	c, err := s.store.Campaign(ctx, slug)
+	if err != nil {
+		return Campaign{}, err
 	}
-	return c, err
+	if target, err = s.CheckTarget(c, target); err != nil {
+		return Campaign{}, err
+	}
+	return s.rotateNow(ctx, Rotation{Slug: slug, Expect: expect, Target: target, Kind: "rotate", At: s.now()}, by)
+}
+
+// rotateNow stores r and serves it at once.
+func (s *Service) rotateNow(ctx context.Context, r Rotation, by audit.Actor) (Campaign, error) {
+	c, err := s.store.Rotate(ctx, r, by)
+	if err != nil {
+		return Campaign{}, err
+	}
+	s.apply(c)
+	return c, nil
 }
 
 // Approve approves proposal id as by, who must not be its proposer, and
@@ -487,7 +510,7 @@ func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Propos
 // carryOut applies an approved (or being approved) proposal.
 func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error) {
 	now := s.now()
-	c, err := s.store.Rotate(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
+	_, err := s.rotateNow(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
 		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
 	if apperr.KindOf(err) == apperr.Conflict {
 		cur, _ := s.store.Campaign(ctx, p.Slug)
@@ -500,7 +523,6 @@ func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Pro
 	if err != nil {
 		return p, err
 	}
-	s.apply(c)
 	return s.store.Proposal(ctx, p.ID)
 }
 

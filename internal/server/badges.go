@@ -151,23 +151,21 @@ func (s *Server) badge(c echo.Context) error {
 	if msg != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, msg)
 	}
-	x, ok := s.campaigns.Get(slug)
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
-	}
-	v, msg := q.withLook(x.Theme, x.Layout)
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
-	}
-	if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
-		// Print-size PNGs cost the most to make; a client asking for many
-		// is held to the same per-address rate as posters.
-		if ok, wait := s.costly.allow(c.RealIP()); !ok {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many large images from this address; try again shortly")
+	a, err := s.campaigns.BadgeFor(r.Context(), slug, func(theme, layout string) (badge.Variant, error) {
+		v, msg := q.withLook(theme, layout)
+		if msg != "" {
+			return v, echo.NewHTTPError(http.StatusBadRequest, msg)
 		}
-	}
-	a, err := s.campaigns.Badge(r.Context(), slug, v)
+		if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+			// Print-size PNGs cost the most to make; a client asking for
+			// many is held to the same per-address rate as posters.
+			if ok, wait := s.costly.allow(c.RealIP()); !ok {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				return v, echo.NewHTTPError(http.StatusTooManyRequests, "too many large images from this address; try again shortly")
+			}
+		}
+		return v, nil
+	})
 	if err != nil {
 		return err
 	}
