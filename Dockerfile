@@ -8,6 +8,8 @@
 #     -e OABADGE_DEMO_TARGET=https://zalo.me/YOUR_OA_ID oabadge
 
 FROM golang:1.26-bookworm AS build
+# go.mod names the toolchain; the image's Go fetches it from the module proxy.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

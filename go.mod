@@ -2,6 +2,8 @@ module github.com/oabadge/oabadge
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/boombuler/barcode v1.1.0
 	github.com/chromedp/cdproto v0.159.0

@@ -11,6 +11,8 @@
 # on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The toolchain go.mod names (machines start with GOTOOLCHAIN=local).
+export GOTOOLCHAIN=go1.27.3
 
 DURATION="${DURATION:-10s}"   # per run
 CONNS="${CONNS:-64}"          # open connections
