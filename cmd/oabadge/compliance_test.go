@@ -160,7 +160,7 @@ func TestAgenciesAndCheckCommands(t *testing.T) {
 	if !strings.Contains(errOut.String(), "1 of 2 checks found the badge embedded") {
 		t.Errorf("check summary: %q", errOut.String())
 	}
-	if code := run(ctx, []string{"check", "--db", dsn2}, env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "--public-url is required") {
+	if code := run(ctx, []string{"check", "--db", dsn2}, env(), nil, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "--public-url is required") {
 		t.Errorf("check without --public-url = %d", code)
 	}
 }
@@ -198,17 +198,20 @@ func TestPosterCommand(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		args []string
+		code int
 		msg  string
 	}{
-		{[]string{"poster", "bnv", "--db", dsn}, "-o is required"},
-		{[]string{"poster", "bnv", "-o", file, "--paper", "letter", "--db", dsn}, `--paper "letter"`},
-		{[]string{"poster", "nope", "-o", file, "--db", dsn}, `no campaign "nope"`},
-		{[]string{"poster", "bnv", "-o", file, "--placement", "desk-1", "--db", dsn}, "placement codes need"},
-		{[]string{"poster", "bnv", "-o", file, "--agency", "x", "--each-agency", "--db", dsn}, "do not go together"},
+		{[]string{"poster", "bnv", "--db", dsn}, 2, "-o is required"},
+		{[]string{"poster", "bnv", "-o", file, "--paper", "letter", "--db", dsn}, 2, `--paper "letter"`},
+		{[]string{"poster", "nope", "-o", file, "--db", dsn}, 1, `no campaign "nope"`},
+		{[]string{"poster", "bnv", "-o", file, "--placement", "desk-1", "--db", dsn}, 1, "placement codes need"},
+		{[]string{"poster", "bnv", "-o", file, "--agency", "x", "--each-agency", "--db", dsn}, 2, "do not go together"},
 	} {
-		errOut.Reset()
-		if code := run(ctx, tt.args, env(), nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), tt.msg) {
-			t.Errorf("run(%q) = %d %q, want %q", tt.args, code, errOut.String(), tt.msg)
-		}
+		t.Run(tt.msg, func(t *testing.T) {
+			var errOut bytes.Buffer
+			if code := run(ctx, tt.args, env(), nil, io.Discard, &errOut); code != tt.code || !strings.Contains(errOut.String(), tt.msg) {
+				t.Errorf("run(%q) = %d %q, want %d and %q", tt.args, code, errOut.String(), tt.code, tt.msg)
+			}
+		})
 	}
 }

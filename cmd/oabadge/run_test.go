@@ -61,11 +61,11 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, env(), 1, "--log-format"},
 		{"both env and file", []string{"serve"}, env("OABADGE_DB", db, "OABADGE_DB_FILE", secret), 1, "OABADGE_DB and OABADGE_DB_FILE are both set"},
 		{"missing file", []string{"serve"}, env("OABADGE_DB_FILE", filepath.Join(dir, "nope")), 1, "OABADGE_DB_FILE"},
-		{"stray argument", []string{"serve", "--db", db, "extra"}, env(), 1, `unexpected argument "extra"`},
+		{"stray argument", []string{"serve", "--db", db, "extra"}, env(), 2, `unexpected argument "extra"`},
 		{"unknown flag", []string{"--nope"}, env(), 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, env(), 2, `unknown command "frobnicate"`},
-		{"rotate needs two args", []string{"rotate", "--db", db, "bnv"}, env(), 1, "want SLUG and URL"},
-		{"rotate bad version", []string{"rotate", "--if-version", "x", "bnv", "https://zalo.me/1"}, env(), 1, `--if-version "x"`},
+		{"rotate needs two args", []string{"rotate", "--db", db, "bnv"}, env(), 2, "want SLUG and URL"},
+		{"rotate bad version", []string{"rotate", "--if-version", "x", "bnv", "https://zalo.me/1"}, env(), 2, `invalid value "x" for flag -if-version`},
 		{"rotate unknown campaign", []string{"rotate", "--db", db, "nope", "https://zalo.me/1"}, env(), 1, `no campaign "nope"`},
 		{"rotate via db file", []string{"rotate", "nope", "https://zalo.me/1"}, env("OABADGE_DB_FILE", secret), 1, `no campaign "nope"`},
 		{"history unknown", []string{"history", "--db", db, "nope"}, env(), 1, `no campaign "nope"`},
@@ -119,7 +119,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 }
 
-type app struct {
+type proc struct {
 	base string
 	done chan int
 	stop context.CancelFunc
@@ -129,11 +129,11 @@ type app struct {
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // start runs the real server on 127.0.0.1:0 and waits for it to listen.
-func start(t *testing.T, db string, extra ...string) *app {
+func start(t *testing.T, db string, extra ...string) *proc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWriter{lines: make(chan string, 64)}
-	a := &app{done: make(chan int, 1), stop: cancel, db: db}
+	a := &proc{done: make(chan int, 1), stop: cancel, db: db}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--log-format", "json"}, extra...)
 	go func() { a.done <- run(ctx, args, env(), strings.NewReader(""), out, io.Discard) }()
 	deadline := time.After(30 * time.Second)
@@ -349,22 +349,25 @@ func TestAdminCommandsRefuse(t *testing.T) {
 	for _, tt := range []struct {
 		args  []string
 		stdin string
+		code  int
 		msg   string
 	}{
-		{[]string{"admin", "add", "alice", "--db", dsn}, "pw-long-enough-1\n", "--role is required"},
-		{[]string{"admin", "add", "alice", "--role", "root", "--db", dsn}, "pw-long-enough-1\n", `role "root"`},
-		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "short\n", "shorter than 12"},
-		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "", "no password on stdin"},
-		{[]string{"admin", "add", "Alice Smith", "--role", "admin", "--db", dsn}, "pw-long-enough-1\n", "lower-case"},
-		{[]string{"admin", "token", "nobody", "--role", "viewer", "--db", dsn}, "", `no account "nobody"`},
-		{[]string{"admin", "revoke", "abc", "--db", dsn}, "", `no token "abc"`},
-		{[]string{"admin", "frob", "--db", dsn}, "", "unknown subcommand"},
-		{[]string{"audit", "--db", dsn}, "", "want one of: verify"},
+		{[]string{"admin", "add", "alice", "--db", dsn}, "pw-long-enough-1\n", 2, "--role is required"},
+		{[]string{"admin", "add", "alice", "--role", "root", "--db", dsn}, "pw-long-enough-1\n", 1, `role "root"`},
+		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "short\n", 1, "shorter than 12"},
+		{[]string{"admin", "add", "alice", "--role", "admin", "--db", dsn}, "", 1, "no password on stdin"},
+		{[]string{"admin", "add", "Alice Smith", "--role", "admin", "--db", dsn}, "pw-long-enough-1\n", 1, "lower-case"},
+		{[]string{"admin", "token", "nobody", "--role", "viewer", "--db", dsn}, "", 1, `no account "nobody"`},
+		{[]string{"admin", "revoke", "abc", "--db", dsn}, "", 1, `no token "abc"`},
+		{[]string{"admin", "frob", "--db", dsn}, "", 2, "unknown subcommand"},
+		{[]string{"audit", "--db", dsn}, "", 2, "want one of: verify"},
 	} {
-		var stderr bytes.Buffer
-		code := run(context.Background(), tt.args, env(), strings.NewReader(tt.stdin), io.Discard, &stderr)
-		if code != 1 || !strings.Contains(stderr.String(), tt.msg) || strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("run(%q) = %d %q, want 1 and one line with %q", tt.args, code, stderr.String(), tt.msg)
-		}
+		t.Run(strings.Join(tt.args[:2], " ")+" "+tt.msg, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env(), strings.NewReader(tt.stdin), io.Discard, &stderr)
+			if code != tt.code || !strings.Contains(stderr.String(), tt.msg) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("run(%q) = %d %q, want %d and one line with %q", tt.args, code, stderr.String(), tt.code, tt.msg)
+			}
+		})
 	}
 }

@@ -137,10 +137,13 @@ type Store interface {
 }
 
 // Watcher is implemented by stores that can tell when another process has
-// changed them. Watch calls changed (from one goroutine) after each change
-// it notices, until ctx ends.
+// changed their campaigns. Watch calls changed (from one goroutine) after
+// each change it notices, with the slug of the campaign that changed, or
+// "" when it cannot tell which (or when everything should be re-read, as
+// after a reconnect), until ctx ends or watching fails. It must not call
+// changed for writes that touch no campaign (sign-ins, counts, checks).
 type Watcher interface {
-	Watch(ctx context.Context, changed func()) error
+	Watch(ctx context.Context, changed func(slug string)) error
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)

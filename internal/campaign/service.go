@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime"
@@ -18,7 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oabadge/oabadge/internal/apperr"
-	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 )
 
@@ -60,18 +58,27 @@ func (nopObserver) CacheHit()                                    {}
 func (nopObserver) CacheMiss()                                   {}
 func (nopObserver) Rendered(badge.Variant, time.Duration, error) {}
 
-// entry is a campaign as served: the stored fields, what its QR encodes,
+// Entry is a campaign as served: the stored fields, what its QR encodes,
 // and the cache key of every variant of this version, computed once so the
-// serving path builds no strings.
-type entry struct {
+// serving path builds no strings. Entries are immutable and shared.
+type Entry struct {
 	c    Campaign
 	code string
 	keys [badge.NumVariants]string
 }
 
+// Campaign returns the campaign the entry serves.
+func (e *Entry) Campaign() Campaign { return e.c }
+
+// Slug returns the campaign's slug.
+func (e *Entry) Slug() string { return e.c.Slug }
+
+// Look returns the campaign's default theme and layout.
+func (e *Entry) Look() (theme, layout string) { return e.c.Theme, e.c.Layout }
+
 // snapshot is an immutable view of every campaign; it is replaced whole.
 type snapshot struct {
-	bySlug map[string]*entry
+	bySlug map[string]*Entry
 	list   []Campaign // ordered by slug
 }
 
@@ -132,7 +139,7 @@ func NewService(store Store, cfg Config) *Service {
 		cfg.PollInterval = time.Second
 	}
 	s := &Service{store: store, cfg: cfg, cache: gocache.New(cacheTTL, cacheCleanup), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	s.snap.Store(&snapshot{bySlug: map[string]*entry{}})
+	s.snap.Store(&snapshot{bySlug: map[string]*Entry{}})
 	return s
 }
 
@@ -140,13 +147,33 @@ func NewService(store Store, cfg Config) *Service {
 // keeps, so a time read back equals the time written.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// Get returns the campaign named slug from memory.
-func (s *Service) Get(slug string) (Campaign, bool) {
+// Lookup returns the served entry of the campaign named slug, from memory:
+// the first half of serving a badge. It does not allocate.
+func (s *Service) Lookup(_ context.Context, slug string) (*Entry, error) {
 	e := s.snap.Load().bySlug[slug]
 	if e == nil {
-		return Campaign{}, false
+		return nil, errNoCampaign
 	}
-	return e.c, true
+	return e, nil
+}
+
+// Served returns the campaign named slug as this process serves it now.
+func (s *Service) Served(ctx context.Context, slug string) (Campaign, error) {
+	e, err := s.Lookup(ctx, slug)
+	if err != nil {
+		return Campaign{}, err
+	}
+	return e.c, nil
+}
+
+// Get returns the campaign named slug as stored: what an editor sees and
+// changes, which may be ahead of what this process serves by at most one
+// poll interval when another process changed it.
+func (s *Service) Get(ctx context.Context, slug string) (Campaign, error) {
+	if !ValidSlug(slug) {
+		return Campaign{}, errNoCampaign
+	}
+	return s.store.Campaign(ctx, slug)
 }
 
 // List returns every campaign, ordered by slug. The slice is shared: do
@@ -189,29 +216,14 @@ func (s *Service) CacheLen() int { return s.cache.ItemCount() }
 
 var errNoCampaign = apperr.NotFoundf("no such campaign")
 
-// Badge returns variant v of the campaign named slug, rendering it at most
+// Badge returns variant v of the campaign e serves, rendering it at most
 // once per campaign version however many requests ask at the same time.
-// On a cache hit it does not allocate.
-func (s *Service) Badge(ctx context.Context, slug string, v badge.Variant) (*Asset, error) {
-	return s.BadgeFor(ctx, slug, func(string, string) (badge.Variant, error) { return v, nil })
-}
-
-// BadgeFor is Badge for a variant that depends on the campaign's look:
-// variant gets the campaign's default theme and layout and returns the
-// variant to serve (or an error, returned as it is). The campaign is
-// looked up once.
-func (s *Service) BadgeFor(ctx context.Context, slug string, variant func(theme, layout string) (badge.Variant, error)) (*Asset, error) {
-	e := s.snap.Load().bySlug[slug]
-	if e == nil {
-		return nil, errNoCampaign
-	}
-	v, err := variant(e.c.Theme, e.c.Layout)
-	if err != nil {
-		return nil, err
-	}
+// On a cache hit it does not allocate. A request that must wait for a
+// render gives up when ctx ends; the render itself goes on for the others.
+func (s *Service) Badge(ctx context.Context, e *Entry, v badge.Variant) (*Asset, error) {
 	i := v.Index()
 	if i < 0 {
-		return nil, apperr.Invalidf("unsupported variant %s", v)
+		return nil, apperr.BadRequestf("unsupported variant %s", v)
 	}
 	key := e.keys[i]
 	if x, ok := s.cache.Get(key); ok {
@@ -220,36 +232,44 @@ func (s *Service) BadgeFor(ctx context.Context, slug string, variant func(theme,
 	}
 	s.cfg.Observer.CacheMiss()
 	if err := v.Validate(); err != nil {
-		return nil, apperr.Invalidf("%v", err)
+		return nil, apperr.BadRequestf("%v", err)
 	}
-	x, err, _ := s.group.Do(key, func() (any, error) {
-		if x, ok := s.cache.Get(key); ok {
-			return x, nil
+	ch := s.group.DoChan(key, func() (any, error) { return s.render(e, key, v) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
 		}
-		s.renders <- struct{}{}
-		start := time.Now()
-		body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption}, v)
-		<-s.renders
-		s.cfg.Observer.Rendered(v, time.Since(start), err)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(body)
-		a := &Asset{Body: body, Variant: v, Version: e.c.Version}
-		a.etag[0] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-		a.length[0] = strconv.Itoa(len(body))
-		s.cache.Set(key, a, gocache.DefaultExpiration)
-		// A rotation may have replaced this version while it rendered: its
-		// keys are then unreachable, so free the memory now.
-		if cur := s.snap.Load().bySlug[slug]; cur == nil || cur.c.Version != e.c.Version {
-			s.cache.Delete(key)
-		}
-		return a, nil
-	})
+		return r.Val.(*Asset), nil
+	case <-ctx.Done():
+		return nil, apperr.Unavailablef(ctx.Err(), "the badge is still being drawn; try again")
+	}
+}
+
+// render makes and caches variant v of e, waiting for a render slot.
+func (s *Service) render(e *Entry, key string, v badge.Variant) (*Asset, error) {
+	if x, ok := s.cache.Get(key); ok {
+		return x.(*Asset), nil
+	}
+	s.renders <- struct{}{}
+	start := time.Now()
+	body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption}, v)
+	<-s.renders
+	s.cfg.Observer.Rendered(v, time.Since(start), err)
 	if err != nil {
 		return nil, err
 	}
-	return x.(*Asset), nil
+	sum := sha256.Sum256(body)
+	a := &Asset{Body: body, Variant: v, Version: e.c.Version}
+	a.etag[0] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	a.length[0] = strconv.Itoa(len(body))
+	s.cache.Set(key, a, gocache.DefaultExpiration)
+	// A change may have replaced this entry while it rendered: its keys
+	// are then unreachable, so free the memory now.
+	if cur := s.snap.Load().bySlug[e.c.Slug]; cur != e {
+		s.cache.Delete(key)
+	}
+	return a, nil
 }
 
 // Refresh re-reads every campaign from the store and replaces the snapshot,
@@ -262,7 +282,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
-	next := &snapshot{bySlug: make(map[string]*entry, len(list)), list: list}
+	next := &snapshot{bySlug: make(map[string]*Entry, len(list)), list: list}
 	for _, c := range list {
 		if e := old.bySlug[c.Slug]; e != nil && e.c.Version == c.Version && e.c.UpdatedAt.Equal(c.UpdatedAt) {
 			next.bySlug[c.Slug] = e
@@ -282,7 +302,7 @@ func (s *Service) apply(c Campaign) {
 	if e := old.bySlug[c.Slug]; e != nil && e.c.Version > c.Version {
 		return // a newer version arrived through Refresh already
 	}
-	next := &snapshot{bySlug: make(map[string]*entry, len(old.bySlug)+1)}
+	next := &snapshot{bySlug: make(map[string]*Entry, len(old.bySlug)+1)}
 	for k, e := range old.bySlug {
 		next.bySlug[k] = e
 	}
@@ -301,6 +321,43 @@ func (s *Service) apply(c Campaign) {
 	s.swap(old, next)
 }
 
+// remove takes the campaign named slug out of the snapshot.
+func (s *Service) remove(slug string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	if old.bySlug[slug] == nil {
+		return
+	}
+	next := &snapshot{bySlug: make(map[string]*Entry, len(old.bySlug)), list: make([]Campaign, 0, len(old.list))}
+	for k, e := range old.bySlug {
+		if k != slug {
+			next.bySlug[k] = e
+		}
+	}
+	for _, x := range old.list {
+		if x.Slug != slug {
+			next.list = append(next.list, x)
+		}
+	}
+	s.swap(old, next)
+}
+
+// RefreshOne re-reads the campaign named slug alone, as a notification
+// that names it asks: cheaper than Refresh when one of many changed.
+func (s *Service) RefreshOne(ctx context.Context, slug string) error {
+	c, err := s.store.Campaign(ctx, slug)
+	switch {
+	case apperr.KindOf(err) == apperr.NotFound:
+		s.remove(slug)
+		return nil
+	case err != nil:
+		return err
+	}
+	s.apply(c)
+	return nil
+}
+
 // swap publishes next and deletes the cached variants of every entry of old
 // that next no longer holds. Called with s.mu held.
 func (s *Service) swap(old, next *snapshot) {
@@ -317,8 +374,8 @@ func (s *Service) swap(old, next *snapshot) {
 	}
 }
 
-func (s *Service) newEntry(c Campaign) *entry {
-	e := &entry{c: c, code: s.QRContent(c)}
+func (s *Service) newEntry(c Campaign) *Entry {
+	e := &Entry{c: c, code: s.QRContent(c)}
 	// The key names the campaign, its version and the variant's index; the
 	// update time guards against a campaign deleted and re-created with the
 	// same slug and version.
@@ -340,282 +397,8 @@ func insertSorted(list []Campaign, c Campaign) []Campaign {
 	return list
 }
 
-// Create validates and stores a new campaign at version 1.
-func (s *Service) Create(ctx context.Context, c Campaign, by audit.Actor) (Campaign, error) {
-	if err := normalize(&c); err != nil {
-		return Campaign{}, err
-	}
-	target, err := s.CheckTarget(c, c.Target)
-	if err != nil {
-		return Campaign{}, err
-	}
-	now := s.now()
-	c.Target, c.Version, c.CreatedAt, c.UpdatedAt = target, 1, now, now
-	if err := s.store.CreateCampaign(ctx, c, by); err != nil {
-		return Campaign{}, err
-	}
-	s.apply(c)
-	return c, nil
-}
-
-// Update is a change to a campaign's look and rules; nil fields stay.
-type Update struct {
-	Title, Caption *string
-	QRMode         *QRMode
-	OAIDs          *[]string
-	Theme, Layout  *string
-}
-
-// Update changes the campaign named slug. The target is changed only by
-// rotations; pinning ids that the current target does not name is refused.
-func (s *Service) Update(ctx context.Context, slug string, u Update, by audit.Actor) (Campaign, error) {
-	c, err := s.store.Campaign(ctx, slug)
-	if err != nil {
-		return Campaign{}, err
-	}
-	if u.Title != nil {
-		c.Title = *u.Title
-	}
-	if u.Caption != nil {
-		c.Caption = *u.Caption
-	}
-	if u.QRMode != nil {
-		c.QRMode = *u.QRMode
-	}
-	if u.OAIDs != nil {
-		c.OAIDs = *u.OAIDs
-	}
-	if u.Theme != nil {
-		c.Theme = *u.Theme
-	}
-	if u.Layout != nil {
-		c.Layout = *u.Layout
-	}
-	if err := normalize(&c); err != nil {
-		return Campaign{}, err
-	}
-	if _, err := s.CheckTarget(c, c.Target); err != nil {
-		return Campaign{}, apperr.Invalidf("the current target would not be allowed: %s", apperr.Message(err))
-	}
-	c.UpdatedAt = s.now()
-	c, err = s.store.UpdateCampaign(ctx, c, by)
-	if err != nil {
-		return Campaign{}, err
-	}
-	s.apply(c)
-	return c, nil
-}
-
-// Request is a change of target someone asks for.
-type Request struct {
-	Slug   string
-	Target string
-	// Expect is the version the requester saw; the change applies only to
-	// it (0: whatever is current, for the command line).
-	Expect int64
-	// RunAt schedules the change; nil is now.
-	RunAt *time.Time
-	// Kind is "rotate" or "rollback".
-	Kind string
-}
-
-// RequestRotation validates r and either applies it at once, returning the
-// campaign, or stores it as a proposal, returning that. It applies at once
-// only when mayApply (the caller is an admin), the two-person rule is off
-// and no time is set; an admin's scheduled change is approved already.
-// When a change is applied, every badge, JSON and redirect this process
-// serves reflects it before RequestRotation returns.
-func (s *Service) RequestRotation(ctx context.Context, r Request, by audit.Actor, mayApply bool) (Campaign, *Proposal, error) {
-	if r.Kind == "" {
-		r.Kind = "rotate"
-	}
-	c, err := s.store.Campaign(ctx, r.Slug)
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	target, err := s.CheckTarget(c, r.Target)
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	if r.Expect != 0 && r.Expect != c.Version {
-		return Campaign{}, nil, apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", r.Slug, c.Version, r.Expect)
-	}
-	now := s.now()
-	if r.RunAt != nil && !r.RunAt.After(now) {
-		r.RunAt = nil // a time in the past means now
-	}
-	if mayApply && !s.cfg.TwoPerson && r.RunAt == nil {
-		c, err := s.rotateNow(ctx, Rotation{Slug: r.Slug, Expect: c.Version, Target: target, Kind: r.Kind, At: now}, by)
-		return c, nil, err
-	}
-	p := Proposal{Slug: r.Slug, Target: target, Kind: r.Kind, BaseVersion: c.Version, Proposer: by.Name,
-		ProposerRole: by.Role, RunAt: r.RunAt, Status: Pending, CreatedAt: now}
-	if mayApply && !s.cfg.TwoPerson {
-		p.Status, p.Approver = Approved, by.Name // scheduled by an admin: nothing to approve
-	}
-	p, err = s.store.CreateProposal(ctx, p, by)
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	return c, &p, nil
-}
-
-// Rotate points slug at target at once, as its next version: the command
-// line's rotation, made by an operator with access to the database itself,
-// so neither the two-person rule nor a schedule applies. A non-zero expect
-// must be the current version.
-func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, by audit.Actor) (Campaign, error) {
-	c, err := s.store.Campaign(ctx, slug)
-	if err != nil {
-		return Campaign{}, err
-	}
-	if target, err = s.CheckTarget(c, target); err != nil {
-		return Campaign{}, err
-	}
-	return s.rotateNow(ctx, Rotation{Slug: slug, Expect: expect, Target: target, Kind: "rotate", At: s.now()}, by)
-}
-
-// rotateNow stores r and serves it at once.
-func (s *Service) rotateNow(ctx context.Context, r Rotation, by audit.Actor) (Campaign, error) {
-	c, err := s.store.Rotate(ctx, r, by)
-	if err != nil {
-		return Campaign{}, err
-	}
-	s.apply(c)
-	return c, nil
-}
-
-// Approve approves proposal id as by, who must not be its proposer, and
-// applies it unless it is scheduled for later. A proposal whose campaign
-// has moved on since is marked failed, and the error is a Conflict.
-func (s *Service) Approve(ctx context.Context, id int64, by audit.Actor) (Proposal, error) {
-	p, err := s.store.Proposal(ctx, id)
-	if err != nil {
-		return Proposal{}, err
-	}
-	if p.Status != Pending {
-		return p, apperr.Conflictf("proposal %d is %s, not pending", id, p.Status)
-	}
-	if p.Proposer == by.Name {
-		return p, apperr.Forbiddenf("you proposed this change; another admin must approve it")
-	}
-	now := s.now()
-	if p.RunAt != nil && p.RunAt.After(now) {
-		return s.store.DecideProposal(ctx, id, Approved, "", now, by)
-	}
-	p.Approver = by.Name
-	return s.carryOut(ctx, p, by)
-}
-
-// carryOut applies an approved (or being approved) proposal.
-func (s *Service) carryOut(ctx context.Context, p Proposal, by audit.Actor) (Proposal, error) {
-	now := s.now()
-	_, err := s.rotateNow(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
-		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
-	if apperr.KindOf(err) == apperr.Conflict {
-		cur, _ := s.store.Campaign(ctx, p.Slug)
-		reason := fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion)
-		if _, derr := s.store.DecideProposal(ctx, p.ID, Failed, reason, now, by); derr != nil {
-			return p, derr
-		}
-		return p, apperr.Conflictf("%s; propose it again", reason)
-	}
-	if err != nil {
-		return p, err
-	}
-	return s.store.Proposal(ctx, p.ID)
-}
-
-// Reject refuses (or, by its proposer, withdraws) pending proposal id.
-func (s *Service) Reject(ctx context.Context, id int64, reason string, by audit.Actor) (Proposal, error) {
-	p, err := s.store.Proposal(ctx, id)
-	if err != nil {
-		return Proposal{}, err
-	}
-	if p.Status != Pending && p.Status != Approved {
-		return p, apperr.Conflictf("proposal %d is %s already", id, p.Status)
-	}
-	status := Rejected
-	if p.Proposer == by.Name {
-		status = Cancelled
-	}
-	return s.store.DecideProposal(ctx, id, status, reason, s.now(), by)
-}
-
-// Proposal returns proposal id.
-func (s *Service) Proposal(ctx context.Context, id int64) (Proposal, error) {
-	return s.store.Proposal(ctx, id)
-}
-
-// Proposals returns the proposals in status (all when empty), newest first.
-func (s *Service) Proposals(ctx context.Context, status string) ([]Proposal, error) {
-	return s.store.Proposals(ctx, status)
-}
-
-// Scheduler is the actor that carries out scheduled rotations.
-var Scheduler = audit.Actor{Name: "system:scheduler", Role: "admin"}
-
-// ApplyDue carries out approved proposals whose time has come. Run calls
-// it every poll interval.
-func (s *Service) ApplyDue(ctx context.Context) error {
-	ps, err := s.store.Proposals(ctx, Approved)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	var errs []error
-	for _, p := range ps {
-		if p.RunAt != nil && p.RunAt.After(now) {
-			continue
-		}
-		if _, err := s.carryOut(ctx, p, Scheduler); err != nil {
-			errs = append(errs, fmt.Errorf("proposal %d: %w", p.ID, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Preview renders variant v of the campaign named slug as it would look
-// pointing at target, without storing anything, after the same checks a
-// rotation makes. It returns the canonical target too.
-func (s *Service) Preview(ctx context.Context, slug, target string, v badge.Variant) ([]byte, string, error) {
-	c, err := s.store.Campaign(ctx, slug)
-	if err != nil {
-		return nil, "", err
-	}
-	if target, err = s.CheckTarget(c, target); err != nil {
-		return nil, "", err
-	}
-	c.Target = target
-	b, err := badge.Render(badge.Content{Code: s.QRContent(c), Title: c.Title, Caption: c.Caption}, v)
-	return b, target, err
-}
-
-// History returns slug's target history, newest first.
-func (s *Service) History(ctx context.Context, slug string) ([]Revision, error) {
-	return s.store.History(ctx, slug)
-}
-
-// CheckTarget applies the policy and c's pinned ids to target, and makes
-// sure the QR code c would carry with it fits every variant. It returns
-// the target in canonical form.
-func (s *Service) CheckTarget(c Campaign, target string) (string, error) {
-	target, err := s.cfg.Policy.Check(target)
-	if err != nil {
-		return "", err
-	}
-	if err := checkPinned(target, c.OAIDs); err != nil {
-		return "", err
-	}
-	c.Target = target
-	if _, err := badge.Encode(s.QRContent(c)); err != nil {
-		return "", apperr.Invalidf("target is too long for a QR code that scans at every size (at most %d bytes)", badge.MaxContentBytes)
-	}
-	return target, nil
-}
-
-// Demo is the actor that creates the demo campaign.
-var Demo = audit.Actor{Name: "system:demo", Role: "admin"}
+// Demo is who creates the demo campaign.
+var Demo = auth.Caller{Principal: auth.Principal{Account: "system:demo", Role: auth.Admin, Via: "system"}}
 
 // EnsureDemo creates c when the store holds no campaign at all, so a first
 // run shows a badge at once. It reports whether it created it.
@@ -637,41 +420,60 @@ func (s *Service) EnsureDemo(ctx context.Context, c Campaign) (bool, error) {
 }
 
 // Run keeps the snapshot in step with the store until ctx ends: through the
-// store's Watcher when it has one, else by polling. It also polls when the
-// watcher fails, so a broken notification channel delays changes by at
-// most one poll interval.
+// store's Watcher when it has one, else by polling. A notification that
+// names a campaign re-reads that campaign alone; every poll interval
+// everything is re-read anyway, so a lost notification, or a broken
+// notification channel, delays a change by at most one interval.
 func (s *Service) Run(ctx context.Context) error {
-	refresh := func() {
-		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("refreshing campaigns", "err", err)
+	refresh := func(slug string) {
+		var err error
+		if slug == "" {
+			err = s.Refresh(ctx)
+		} else {
+			err = s.RefreshOne(ctx, slug)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("refreshing campaigns", "slug", slug, "err", err)
 		}
 	}
 	go s.runScheduler(ctx)
-	if w, ok := s.store.(Watcher); ok {
-		for ctx.Err() == nil {
-			err := w.Watch(ctx, refresh)
-			if ctx.Err() != nil {
-				break
-			}
-			s.cfg.Logger.Warn("watching the store for changes; polling until it works again", "err", err)
+	w, ok := s.store.(Watcher)
+	if !ok {
+		w = pollOnly{}
+	}
+	go func() { // the backstop
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		for {
 			select {
 			case <-ctx.Done():
-			case <-time.After(s.cfg.PollInterval):
-				refresh()
+				return
+			case <-t.C:
+				refresh("")
 			}
 		}
-		return nil
-	}
-	t := time.NewTicker(s.cfg.PollInterval)
-	defer t.Stop()
-	for {
+	}()
+	for ctx.Err() == nil {
+		err := w.Watch(ctx, refresh)
+		if ctx.Err() != nil {
+			break
+		}
+		s.cfg.Logger.Warn("watching the store for changes; polling until it works again", "err", err)
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			refresh()
+		case <-time.After(s.cfg.PollInterval):
 		}
 	}
+	return nil
+}
+
+// pollOnly is the watcher of a store that cannot notify: nothing but the
+// backstop poll.
+type pollOnly struct{}
+
+func (pollOnly) Watch(ctx context.Context, _ func(string)) error {
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 // runScheduler applies due scheduled rotations every poll interval.

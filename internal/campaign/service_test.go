@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/oabadge/oabadge/internal/apperr"
-	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
@@ -25,7 +25,22 @@ func (c *counter) CacheHit()                                    { c.hits.Add(1) 
 func (c *counter) CacheMiss()                                   { c.misses.Add(1) }
 func (c *counter) Rendered(badge.Variant, time.Duration, error) { c.renders.Add(1) }
 
-var testActor = audit.Actor{Name: "tester", Role: "admin", IP: "192.0.2.1", UserAgent: "go test"}
+var testActor = auth.Caller{Principal: auth.Principal{Account: "tester", Role: auth.Admin}, IP: "192.0.2.1", UserAgent: "go test"}
+
+// badgeOf serves variant v of slug as a request does: Lookup, then Badge.
+func badgeOf(ctx context.Context, svc *campaign.Service, slug string, v badge.Variant) (*campaign.Asset, error) {
+	e, err := svc.Lookup(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Badge(ctx, e, v)
+}
+
+// served returns the campaign svc serves now.
+func served(svc *campaign.Service, slug string) campaign.Campaign {
+	c, _ := svc.Served(context.Background(), slug)
+	return c
+}
 
 var fixed = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 
@@ -67,7 +82,7 @@ func TestRotateServesTheNewTargetAtOnce(t *testing.T) {
 	create(t, svc, bnv)
 	variants := []badge.Variant{badge.DefaultVariant(badge.SVG), badge.DefaultVariant(badge.PNG), {Format: badge.PNG, Layout: badge.LayoutCard, Size: 512, Density: 2}}
 	for _, v := range variants {
-		if _, err := svc.Badge(ctx, "bnv", v); err != nil {
+		if _, err := badgeOf(ctx, svc, "bnv", v); err != nil {
 			t.Fatalf("Badge(%s): %v", v, err)
 		}
 	}
@@ -85,7 +100,7 @@ func TestRotateServesTheNewTargetAtOnce(t *testing.T) {
 		t.Errorf("CacheLen = %d after Rotate, want 0: the old version's variants must be gone", n)
 	}
 	for _, v := range variants {
-		a, err := svc.Badge(ctx, "bnv", v)
+		a, err := badgeOf(ctx, svc, "bnv", v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +109,7 @@ func TestRotateServesTheNewTargetAtOnce(t *testing.T) {
 			t.Errorf("Badge(%s) after Rotate is not the new target's badge (version %d)", v, a.Version)
 		}
 	}
-	if got, _ := svc.Get("bnv"); got.Target != "https://zalo.me/2222" {
+	if got := served(svc, "bnv"); got.Target != "https://zalo.me/2222" {
 		t.Errorf("Get after Rotate: target %q", got.Target)
 	}
 }
@@ -103,7 +118,7 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	svc, st, _ := newService(t, "")
 	create(t, svc, bnv)
-	a1, _ := svc.Badge(ctx, "bnv", badge.DefaultVariant(badge.SVG))
+	a1, _ := badgeOf(ctx, svc, "bnv", badge.DefaultVariant(badge.SVG))
 	tests := []struct {
 		name   string
 		target string
@@ -111,7 +126,7 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 		kind   apperr.Kind
 	}{
 		{"off the allowlist", "https://zalo.me.evil.example/1", 1, apperr.Invalid},
-		{"stale version", "https://zalo.me/2", 7, apperr.Conflict},
+		{"stale version", "https://zalo.me/2", 7, apperr.PreconditionFailed},
 		{"too long for the QR", "https://zalo.me/" + string(bytes.Repeat([]byte("a"), 200)), 1, apperr.Invalid},
 	}
 	for _, tt := range tests {
@@ -124,8 +139,8 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 		t.Errorf("Rotate(nope) = %v, want NotFound", err)
 	}
 	h, _ := st.History(ctx, "bnv")
-	c, _ := svc.Get("bnv")
-	a2, _ := svc.Badge(ctx, "bnv", badge.DefaultVariant(badge.SVG))
+	c := served(svc, "bnv")
+	a2, _ := badgeOf(ctx, svc, "bnv", badge.DefaultVariant(badge.SVG))
 	if len(h) != 1 || c.Version != 1 || a1 != a2 {
 		t.Errorf("after refused rotations: %d history rows, version %d, same cached asset %v; want 1, 1, true", len(h), c.Version, a1 == a2)
 	}
@@ -141,7 +156,7 @@ func TestConcurrentMissesRenderOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := svc.Badge(context.Background(), "bnv", v)
+			a, err := badgeOf(context.Background(), svc, "bnv", v)
 			if err != nil {
 				t.Error(err)
 			}
@@ -164,11 +179,11 @@ func TestBadgeHitDoesNotAllocate(t *testing.T) {
 	create(t, svc, bnv)
 	ctx := context.Background()
 	v := badge.DefaultVariant(badge.SVG)
-	if _, err := svc.Badge(ctx, "bnv", v); err != nil {
+	if _, err := badgeOf(ctx, svc, "bnv", v); err != nil {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := svc.Badge(ctx, "bnv", v); err != nil {
+		if _, err := badgeOf(ctx, svc, "bnv", v); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -181,12 +196,12 @@ func TestBadgeRefusals(t *testing.T) {
 	svc, _, obs := newService(t, "")
 	create(t, svc, bnv)
 	ctx := context.Background()
-	if _, err := svc.Badge(ctx, "nope", badge.DefaultVariant(badge.SVG)); apperr.KindOf(err) != apperr.NotFound {
+	if _, err := badgeOf(ctx, svc, "nope", badge.DefaultVariant(badge.SVG)); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("Badge(nope) = %v, want NotFound", err)
 	}
 	for _, v := range []badge.Variant{{Size: 200, Density: 1}, {Layout: badge.LayoutCard, Size: 128, Density: 1}, {Size: 192, Density: 2}} {
-		if _, err := svc.Badge(ctx, "bnv", v); apperr.KindOf(err) != apperr.Invalid {
-			t.Errorf("Badge(%s) = %v, want Invalid", v, err)
+		if _, err := badgeOf(ctx, svc, "bnv", v); apperr.KindOf(err) != apperr.BadRequest {
+			t.Errorf("Badge(%s) = %v, want BadRequest", v, err)
 		}
 	}
 	if n := obs.renders.Load(); n != 0 {
@@ -233,11 +248,11 @@ func TestRedirectModeEncodesTheStableURL(t *testing.T) {
 		t.Errorf("QRContent = %q, want %q", got, want)
 	}
 	v := badge.DefaultVariant(badge.PNG)
-	a1, _ := svc.Badge(ctx, "bnv", v)
+	a1, _ := badgeOf(ctx, svc, "bnv", v)
 	if _, err := svc.Rotate(ctx, "bnv", "https://zalo.me/2222", 0, testActor); err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := svc.Badge(ctx, "bnv", v)
+	a2, _ := badgeOf(ctx, svc, "bnv", v)
 	if a1.ETag() != a2.ETag() {
 		t.Error("a redirect-mode badge changed bytes on rotation; its code should not change")
 	}
@@ -271,7 +286,7 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 	}
 	start := time.Now()
 	for {
-		if c, _ := svc.Get("bnv"); c.Version == 2 && c.Target == "https://zalo.me/3333" {
+		if c := served(svc, "bnv"); c.Version == 2 && c.Target == "https://zalo.me/3333" {
 			t.Logf("the running service served version 2 after %v", time.Since(start))
 			break
 		}
@@ -299,7 +314,7 @@ func BenchmarkBadgeHit(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := svc.Badge(ctx, "bnv", v); err != nil {
+			if _, err := badgeOf(ctx, svc, "bnv", v); err != nil {
 				b.Fatal(err)
 			}
 		}

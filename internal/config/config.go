@@ -217,11 +217,26 @@ func (f flagValue) IsBoolFlag() bool {
 }
 
 // Load builds the configuration from defaults, the environment (read through
-// getenv) and the flags in args, registered on fs, which it parses. It
-// returns the remaining arguments. Every error names the setting at fault.
-func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, []string, error) {
+// getenv) and the flags in args, registered on fs, which it parses. names
+// picks the settings a command takes (nil: all; empty: none): only those are read
+// from the environment and registered as flags, so a command's -h lists
+// only what it uses. Flags the caller registered on fs before are parsed
+// too. It returns the remaining arguments. Every error names the setting
+// at fault.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string, names []string) (Config, []string, error) {
 	c := Default()
-	for _, s := range settings {
+	picked := settings
+	if names != nil {
+		picked = []setting{}
+		for _, n := range names {
+			s, ok := settingNamed(n)
+			if !ok {
+				panic("config: no setting " + n) // a programming error, caught by tests
+			}
+			picked = append(picked, s)
+		}
+	}
+	for _, s := range picked {
 		v, ok, err := lookupEnv(getenv, Env(s.flag))
 		if err != nil {
 			return c, nil, err
@@ -232,7 +247,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			}
 		}
 	}
-	for _, s := range settings {
+	for _, s := range picked {
 		fs.Var(flagValue{&c, s}, s.flag, s.usage+" (env "+Env(s.flag)+")")
 	}
 	// Flags may come before, between or after the arguments
@@ -255,6 +270,24 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		return c, nil, err
 	}
 	return c, rest, nil
+}
+
+func settingNamed(name string) (setting, bool) {
+	for _, s := range settings {
+		if s.flag == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// Names lists every setting's flag name, in the order -h shows them.
+func Names() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.flag
+	}
+	return out
 }
 
 // lookupEnv reads name, or the file named by name_FILE. Setting both is an
@@ -362,15 +395,36 @@ func (c *Config) CheckDB() error {
 		}
 		return nil
 	}
-	return fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH (e.g. sqlite:data/oabadge.db) or postgres://USER@HOST/DB", redactDSN(c.DB))
+	return fmt.Errorf("--db (OABADGE_DB) %q: want sqlite:PATH (e.g. sqlite:data/oabadge.db) or postgres://USER@HOST/DB", RedactDSN(c.DB))
 }
 
-// redactDSN hides a password in a DSN before it goes into a message.
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
+// RedactDSN hides a password in a DSN (in its user info, or a password=
+// parameter) before it is printed or logged.
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		if strings.Contains(strings.ToLower(dsn), "password") || strings.Contains(dsn, "@") {
+			return "(a DSN that does not parse; not shown, as it may hold a password)"
+		}
+		return dsn
 	}
-	return dsn
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if strings.EqualFold(k, "password") {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 func setDuration(d *time.Duration, v string) error {

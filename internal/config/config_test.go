@@ -17,7 +17,7 @@ func load(t *testing.T, args []string, env map[string]string) (config.Config, []
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return config.Load(fs, args, func(k string) string { return env[k] })
+	return config.Load(fs, args, func(k string) string { return env[k] }, nil)
 }
 
 func TestDefaults(t *testing.T) {

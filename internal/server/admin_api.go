@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,33 +19,34 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
-// adminRoutes lists the admin API. Every route authenticates (bearer
-// token, or session cookie plus CSRF token) and checks the role first.
+// adminRoutes lists the admin API. Every route but sign-in authenticates
+// (bearer token, or session cookie plus CSRF token); what the caller may
+// do is each service's to decide, so the console and the API cannot differ.
 func (s *Server) adminRoutes() {
 	const p = "/api/v1/admin"
 	s.handle(http.MethodPost, p+"/login", s.apiLogin)
-	s.handle(http.MethodPost, p+"/logout", s.requireRole(auth.Viewer, s.apiLogout))
+	s.handle(http.MethodPost, p+"/logout", s.signedIn(s.apiLogout))
 
-	s.handle(http.MethodGet, p+"/campaigns", s.requireRole(auth.Viewer, s.apiCampaigns))
-	s.handle(http.MethodPost, p+"/campaigns", s.requireRole(auth.Editor, s.apiCreateCampaign))
-	s.handle(http.MethodGet, p+"/campaigns/:slug", s.requireRole(auth.Viewer, s.apiCampaign))
-	s.handle(http.MethodPatch, p+"/campaigns/:slug", s.requireRole(auth.Editor, s.apiUpdateCampaign))
-	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.requireRole(auth.Viewer, s.apiHistory))
-	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.requireRole(auth.Editor, s.apiSetTarget))
-	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.requireRole(auth.Editor, s.apiRollback))
-	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.requireRole(auth.Editor, s.limited(s.costly, s.apiPreview)))
+	s.handle(http.MethodGet, p+"/campaigns", s.signedIn(s.apiCampaigns))
+	s.handle(http.MethodPost, p+"/campaigns", s.signedIn(s.apiCreateCampaign))
+	s.handle(http.MethodGet, p+"/campaigns/:slug", s.signedIn(s.apiCampaign))
+	s.handle(http.MethodPatch, p+"/campaigns/:slug", s.signedIn(s.apiUpdateCampaign))
+	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.signedIn(s.apiHistory))
+	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.signedIn(s.apiSetTarget))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.signedIn(s.apiRollback))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.signedIn(s.limited(s.costly, "previews", s.apiPreview)))
 
-	s.handle(http.MethodGet, p+"/proposals", s.requireRole(auth.Viewer, s.apiProposals))
-	s.handle(http.MethodPost, p+"/proposals/:id/approve", s.requireRole(auth.Admin, s.apiApprove))
-	s.handle(http.MethodPost, p+"/proposals/:id/reject", s.requireRole(auth.Editor, s.apiReject))
+	s.handle(http.MethodGet, p+"/proposals", s.signedIn(s.apiProposals))
+	s.handle(http.MethodPost, p+"/proposals/:id/approve", s.signedIn(s.apiApprove))
+	s.handle(http.MethodPost, p+"/proposals/:id/reject", s.signedIn(s.apiReject))
 
-	s.handle(http.MethodGet, p+"/audit", s.requireRole(auth.Viewer, s.apiAudit))
+	s.handle(http.MethodGet, p+"/audit", s.signedIn(s.apiAudit))
 
-	s.handle(http.MethodGet, p+"/accounts", s.requireRole(auth.Admin, s.apiAccounts))
-	s.handle(http.MethodPost, p+"/accounts", s.requireRole(auth.Admin, s.apiCreateAccount))
-	s.handle(http.MethodGet, p+"/tokens", s.requireRole(auth.Admin, s.apiTokens))
-	s.handle(http.MethodPost, p+"/tokens", s.requireRole(auth.Admin, s.apiCreateToken))
-	s.handle(http.MethodDelete, p+"/tokens/:id", s.requireRole(auth.Admin, s.apiRevokeToken))
+	s.handle(http.MethodGet, p+"/accounts", s.signedIn(s.apiAccounts))
+	s.handle(http.MethodPost, p+"/accounts", s.signedIn(s.apiCreateAccount))
+	s.handle(http.MethodGet, p+"/tokens", s.signedIn(s.apiTokens))
+	s.handle(http.MethodPost, p+"/tokens", s.signedIn(s.apiCreateToken))
+	s.handle(http.MethodDelete, p+"/tokens/:id", s.signedIn(s.apiRevokeToken))
 }
 
 // decode reads a JSON body into v, refusing unknown fields and trailing data.
@@ -54,14 +54,13 @@ func decode(c echo.Context, v any) error {
 	d := json.NewDecoder(c.Request().Body)
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
+		if apperr.KindOf(err) != apperr.Internal {
+			return err // the body is over its limit
 		}
-		return echo.NewHTTPError(http.StatusBadRequest, "the body is not the JSON this call takes: "+err.Error())
+		return apperr.BadRequestf("the body is not the JSON this call takes: %v", err)
 	}
 	if d.More() {
-		return echo.NewHTTPError(http.StatusBadRequest, "the body has more than one JSON value")
+		return apperr.BadRequestf("the body has more than one JSON value")
 	}
 	return nil
 }
@@ -81,7 +80,7 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	secret, ss, err := s.signIn(c, b.Name, b.Password)
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), b.Name, b.Password, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -90,10 +89,8 @@ func (s *Server) apiLogin(c echo.Context) error {
 }
 
 func (s *Server) apiLogout(c echo.Context) error {
-	if ck, err := c.Cookie(sessionCookie); err == nil {
-		if err := s.store.DeleteSession(c.Request().Context(), auth.HashSecret(ck.Value)); err != nil {
-			return err
-		}
+	if err := s.auth.SignOut(c.Request().Context(), sessionSecret(c)); err != nil {
+		return err
 	}
 	s.setSessionCookie(c, "", time.Time{})
 	return c.NoContent(http.StatusNoContent)
@@ -130,7 +127,7 @@ func (s *Server) apiCampaigns(c echo.Context) error {
 }
 
 func (s *Server) apiCampaign(c echo.Context) error {
-	x, err := s.store.Campaign(c.Request().Context(), c.Param("slug"))
+	x, err := s.campaigns.Get(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -173,7 +170,7 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	if b.Layout != nil {
 		x.Layout = *b.Layout
 	}
-	x, err := s.campaigns.Create(c.Request().Context(), x, actor(c))
+	x, err := s.campaigns.Create(c.Request().Context(), x, caller(c))
 	if err != nil {
 		return err
 	}
@@ -186,14 +183,14 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 		return err
 	}
 	if b.Slug != "" || b.Target != "" {
-		return apperr.Invalidf("the slug cannot change, and the target changes only with PUT …/target")
+		return apperr.BadRequestf("the slug cannot change, and the target changes only with PUT …/target")
 	}
 	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs, Theme: b.Theme, Layout: b.Layout}
 	if b.QRMode != nil {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
 	}
-	x, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, actor(c))
+	x, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, caller(c))
 	if err != nil {
 		return err
 	}
@@ -229,21 +226,13 @@ func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 func ifMatch(c echo.Context) (int64, error) {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if h == "" {
-		return 0, echo.NewHTTPError(http.StatusPreconditionRequired, `send If-Match: "N", N being the campaign's current version (the "version" of its JSON)`)
+		return 0, apperr.PreconditionRequiredf(`send If-Match: "N", N being the campaign's current version (the "version" of its JSON)`)
 	}
 	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || n < 1 {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be "N", N being the campaign's current version`)
+		return 0, apperr.BadRequestf(`If-Match must be "N", N being the campaign's current version`)
 	}
 	return n, nil
-}
-
-// preconditionFailed turns a version conflict into 412.
-func preconditionFailed(err error) error {
-	if apperr.KindOf(err) == apperr.Conflict {
-		return echo.NewHTTPError(http.StatusPreconditionFailed, apperr.Message(err))
-	}
-	return err
 }
 
 type targetBody struct {
@@ -271,13 +260,11 @@ func proposalView(p campaign.Proposal) proposalJSON {
 		RunAt: p.RunAt, Status: p.Status, Approver: p.Approver, Reason: p.Reason, CreatedAt: p.CreatedAt, DecidedAt: p.DecidedAt}
 }
 
-// requestRotation applies r, or files it as a proposal: 200 with the
-// campaign when applied, 202 with the proposal when it waits.
-func (s *Server) requestRotation(c echo.Context, r campaign.Request) error {
-	p := principal(c)
-	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(), r, actor(c), p.Role.Allows(auth.Admin))
+// rotated answers a rotation or rollback: 200 with the campaign when it
+// applied, 202 with the proposal when it waits.
+func (s *Server) rotated(c echo.Context, x campaign.Campaign, prop *campaign.Proposal, err error) error {
 	if err != nil {
-		return preconditionFailed(err)
+		return err
 	}
 	if prop != nil {
 		return s.apiJSON(c, http.StatusAccepted, map[string]any{"proposal": proposalView(*prop)})
@@ -295,7 +282,9 @@ func (s *Server) apiSetTarget(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	return s.requestRotation(c, campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At, Kind: "rotate"})
+	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
+		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At, Kind: "rotate"}, caller(c))
+	return s.rotated(c, x, prop, err)
 }
 
 type rollbackBody struct {
@@ -312,28 +301,8 @@ func (s *Server) apiRollback(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	target, err := s.revisionTarget(c, c.Param("slug"), b.Version)
-	if err != nil {
-		return err
-	}
-	return s.requestRotation(c, campaign.Request{Slug: c.Param("slug"), Target: target, Expect: expect, RunAt: b.At, Kind: "rollback"})
-}
-
-// revisionTarget returns the target slug had at version.
-func (s *Server) revisionTarget(c echo.Context, slug string, version int64) (string, error) {
-	revs, err := s.campaigns.History(c.Request().Context(), slug)
-	if err != nil {
-		return "", err
-	}
-	for _, r := range revs {
-		if r.Version == version {
-			if r.Version == revs[0].Version {
-				return "", apperr.Invalidf("version %d is the current one; roll back to an earlier version", version)
-			}
-			return r.Target, nil
-		}
-	}
-	return "", apperr.Invalidf("campaign %q has no version %d", slug, version)
+	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, caller(c))
+	return s.rotated(c, x, prop, err)
 }
 
 type previewBody struct {
@@ -360,19 +329,9 @@ func (s *Server) apiPreview(c echo.Context) error {
 	if b.Theme != "" {
 		q.Set("theme", b.Theme)
 	}
-	pq, msg := parseBadgeQuery(q.Encode(), badge.SVG)
-	if msg != "" {
-		return apperr.Invalidf("%s", msg)
-	}
-	x, err := s.store.Campaign(c.Request().Context(), c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	v, msg := pq.withLook(x.Theme, x.Layout)
-	if msg != "" {
-		return apperr.Invalidf("%s", msg)
-	}
-	body, target, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), b.Target, v)
+	body, target, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), b.Target, func(theme, layout string) (badge.Variant, error) {
+		return variantOf(q.Encode(), badge.SVG, theme, layout)
+	}, caller(c))
 	if err != nil {
 		return err
 	}
@@ -384,13 +343,7 @@ func (s *Server) apiPreview(c echo.Context) error {
 }
 
 func (s *Server) apiProposals(c echo.Context) error {
-	status := c.QueryParam("status")
-	switch status {
-	case "", campaign.Pending, campaign.Approved, campaign.Applied, campaign.Rejected, campaign.Cancelled, campaign.Failed:
-	default:
-		return apperr.Invalidf("status must be one of pending, approved, applied, rejected, cancelled, failed")
-	}
-	ps, err := s.campaigns.Proposals(c.Request().Context(), status)
+	ps, err := s.campaigns.Proposals(c.Request().Context(), c.QueryParam("status"))
 	if err != nil {
 		return err
 	}
@@ -404,7 +357,7 @@ func (s *Server) apiProposals(c echo.Context) error {
 func proposalID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, "no such proposal")
+		return 0, apperr.NotFoundf("no such proposal")
 	}
 	return id, nil
 }
@@ -414,7 +367,7 @@ func (s *Server) apiApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, actor(c))
+	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
 	if err != nil {
 		return err
 	}
@@ -436,27 +389,11 @@ func (s *Server) apiReject(c echo.Context) error {
 			return err
 		}
 	}
-	ctx := c.Request().Context()
-	p, err := s.campaigns.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	// An editor may withdraw their own proposal; rejecting others' needs an admin.
-	if pr := principal(c); !pr.Role.Allows(auth.Admin) && p.Proposer != pr.Account {
-		return apperr.Forbiddenf("only an admin may reject another person's proposal")
-	}
-	out, err := s.campaigns.Reject(ctx, id, truncate(b.Reason, 500), actor(c))
+	out, err := s.campaigns.Reject(c.Request().Context(), id, b.Reason, caller(c))
 	if err != nil {
 		return err
 	}
 	return s.apiJSON(c, http.StatusOK, map[string]any{"proposal": proposalView(out)})
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // auditFilter reads the audit log's filters from the query.
@@ -468,7 +405,7 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
 				if t, err = time.Parse("2006-01-02", v); err != nil {
-					return f, apperr.Invalidf("%s must be a date (2026-07-01) or an RFC 3339 time", name)
+					return f, apperr.BadRequestf("%s must be a date (2026-07-01) or an RFC 3339 time", name)
 				}
 			}
 			*dst = t
@@ -477,7 +414,7 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100000 {
-			return f, apperr.Invalidf("limit must be between 1 and 100000")
+			return f, apperr.BadRequestf("limit must be between 1 and 100000")
 		}
 		f.Limit = n
 	}
@@ -506,7 +443,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	es, err := s.store.AuditEntries(c.Request().Context(), f)
+	es, err := s.audit.AuditEntries(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -525,7 +462,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 		c.Response().WriteHeader(http.StatusOK)
 		return writeAuditCSV(c.Response(), es)
 	}
-	return apperr.Invalidf("format must be json or csv")
+	return apperr.BadRequestf("format must be json or csv")
 }
 
 func writeAuditCSV(w io.Writer, es []audit.Entry) error {
@@ -559,7 +496,7 @@ type accountJSON struct {
 }
 
 func (s *Server) apiAccounts(c echo.Context) error {
-	as, err := s.store.Accounts(c.Request().Context())
+	as, err := s.auth.Accounts(c.Request().Context(), caller(c))
 	if err != nil {
 		return err
 	}
@@ -581,11 +518,8 @@ func (s *Server) apiCreateAccount(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := auth.NewAccount(b.Name, b.Role, b.Password, s.now())
+	a, err := s.auth.CreateAccount(c.Request().Context(), b.Name, b.Role, b.Password, caller(c))
 	if err != nil {
-		return err
-	}
-	if err := s.store.CreateAccount(c.Request().Context(), a, actor(c)); err != nil {
 		return err
 	}
 	return s.apiJSON(c, http.StatusCreated, accountJSON{a.Name, a.Role, a.CreatedAt, false})
@@ -603,7 +537,7 @@ type tokenJSON struct {
 }
 
 func (s *Server) apiTokens(c echo.Context) error {
-	ts, err := s.store.Tokens(c.Request().Context())
+	ts, err := s.auth.Tokens(c.Request().Context(), caller(c))
 	if err != nil {
 		return err
 	}
@@ -625,34 +559,15 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if b.Account == "" {
-		b.Account = principal(c).Account
-	}
-	t, secret, err := s.newToken(c, b.Name, b.Role, b.Account)
+	t, secret, err := s.auth.CreateToken(c.Request().Context(), b.Name, b.Role, b.Account, caller(c))
 	if err != nil {
 		return err
 	}
 	return s.apiJSON(c, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, Account: t.Account, Role: t.Role, CreatedAt: t.CreatedAt, Token: secret})
 }
 
-// newToken creates and stores a token for account, no higher than its role.
-func (s *Server) newToken(c echo.Context, name, role, account string) (auth.Token, string, error) {
-	owner, err := s.store.Account(c.Request().Context(), account)
-	if err != nil {
-		return auth.Token{}, "", err
-	}
-	t, secret, err := auth.NewAPIToken(name, role, owner, s.now())
-	if err != nil {
-		return auth.Token{}, "", err
-	}
-	if err := s.store.CreateToken(c.Request().Context(), t, actor(c)); err != nil {
-		return auth.Token{}, "", err
-	}
-	return t, secret, nil
-}
-
 func (s *Server) apiRevokeToken(c echo.Context) error {
-	if err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), actor(c)); err != nil {
+	if err := s.auth.RevokeToken(c.Request().Context(), c.Param("id"), caller(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -5,10 +5,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/compliance"
 )
@@ -118,6 +118,21 @@ func (q badgeQuery) withLook(theme, layout string) (badge.Variant, string) {
 	return v, ""
 }
 
+// variantOf parses a badge query and completes it from the look: the one
+// way a badge request, the iframe page and a preview pick their variant,
+// so the same bad query gets the same answer everywhere (400).
+func variantOf(raw string, f badge.Format, theme, layout string) (badge.Variant, error) {
+	q, msg := parseBadgeQuery(raw, f)
+	if msg != "" {
+		return q.v, apperr.BadRequestf("%s", msg)
+	}
+	v, msg := q.withLook(theme, layout)
+	if msg != "" {
+		return v, apperr.BadRequestf("%s", msg)
+	}
+	return v, nil
+}
+
 func unescape(s string) string {
 	u, err := url.QueryUnescape(s)
 	if err != nil {
@@ -139,33 +154,36 @@ func splitBadgeFile(file string) (string, badge.Format, bool) {
 	return file[:dot], f, ok
 }
 
+var errBadgeFile = apperr.NotFoundf("%s", msgFile)
+
 // badge serves GET and HEAD /b/{slug}.{svg,png}. A cached badge is written
 // without allocating: every header value is a shared, prebuilt slice.
 func (s *Server) badge(c echo.Context) error {
 	slug, f, ok := splitBadgeFile(c.Param("file"))
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, msgFile)
+		return errBadgeFile
 	}
 	r := c.Request()
 	q, msg := parseBadgeQuery(r.URL.RawQuery, f)
 	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
+		return apperr.BadRequestf("%s", msg)
 	}
-	a, err := s.campaigns.BadgeFor(r.Context(), slug, func(theme, layout string) (badge.Variant, error) {
-		v, msg := q.withLook(theme, layout)
-		if msg != "" {
-			return v, echo.NewHTTPError(http.StatusBadRequest, msg)
+	e, err := s.campaigns.Lookup(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	v, msg := q.withLook(e.Look())
+	if msg != "" {
+		return apperr.BadRequestf("%s", msg)
+	}
+	if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+		// Print-size PNGs cost the most to make; a client asking for many
+		// is held to the same per-address rate as posters.
+		if err := s.costly.allow(c.RealIP(), "large images"); err != nil {
+			return err
 		}
-		if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
-			// Print-size PNGs cost the most to make; a client asking for
-			// many is held to the same per-address rate as posters.
-			if ok, wait := s.costly.allow(c.RealIP()); !ok {
-				c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-				return v, echo.NewHTTPError(http.StatusTooManyRequests, "too many large images from this address; try again shortly")
-			}
-		}
-		return v, nil
-	})
+	}
+	a, err := s.campaigns.Badge(r.Context(), e, v)
 	if err != nil {
 		return err
 	}

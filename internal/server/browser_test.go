@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,11 +26,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/app"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
-	"github.com/oabadge/oabadge/internal/server"
-	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 // The browser tests drive Debian's Chromium headless against the real
@@ -74,7 +72,8 @@ func artifacts(t *testing.T) string {
 
 type browserEnv struct {
 	badge  string // the badge server's public URL
-	st     *sqlite.Store
+	st     store.Store
+	app    *app.App
 	svc    *campaign.Service
 	portal *portal
 	ctx    context.Context
@@ -99,28 +98,18 @@ func (p *portal) add(name, body, csp string) string {
 
 func newBrowserEnv(t *testing.T, twoPerson bool) *browserEnv {
 	exe := chromiumPath(t)
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	var svc *campaign.Service
-	m := server.NewMetrics(func() int { return svc.CacheLen() })
-	svc = campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, PublicURL: base, Observer: m, TwoPerson: twoPerson})
+	cfg := testConfig(t)
+	cfg.PublicURL, cfg.CacheMaxAge, cfg.TwoPerson = base, time.Minute, twoPerson
+	f := newApp(t, cfg, app.Options{})
 	for _, c := range []campaign.Campaign{
 		{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: caption, Target: "https://zalo.me/1111"},
 		{Slug: "tinh", Title: "Zalo OA UBND tỉnh", Caption: "Theo dõi Zalo OA UBND tỉnh", Target: "https://zalo.me/2222"},
 	} {
-		if _, err := svc.Create(context.Background(), c, testActor); err != nil {
-			t.Fatal(err)
-		}
+		f.create(t, c)
 	}
-	srv, err := server.New(server.Config{PublicURL: base, CacheMaxAge: time.Minute}, svc, st, m, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, svc, srv := f.st, f.svc, f.srv
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -160,7 +149,7 @@ func newBrowserEnv(t *testing.T, twoPerson bool) *browserEnv {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return &browserEnv{badge: base, st: st, svc: svc, portal: p, ctx: ctx, out: artifacts(t)}
+	return &browserEnv{badge: base, st: st, app: f.app, svc: svc, portal: p, ctx: ctx, out: artifacts(t)}
 }
 
 const observeJS = `
@@ -636,11 +625,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	e := newBrowserEnv(t, true)
 	ctx := context.Background()
 	for _, name := range []string{"alice", "bob"} {
-		a, err := auth.NewAccount(name, "admin", consolePassword, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.st.CreateAccount(ctx, a, audit.Actor{Name: "test", Role: "admin"}); err != nil {
+		if _, err := e.app.Auth.CreateAccount(ctx, name, "admin", consolePassword, auth.Operator("test", "v-test")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -664,7 +649,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	e.screenshot(t, alice, "console-preview")
 	clickAndWait(t, alice, `#confirm`)
-	if c, _ := e.svc.Get("bnv"); c.Version != 1 {
+	if c, _ := e.svc.Served(ctx, "bnv"); c.Version != 1 {
 		t.Fatalf("under the two-person rule the rotation applied at once: %+v", c)
 	}
 	if n := evalJS[string](t, alice, `document.querySelector(".flash.notice") ? document.querySelector(".flash.notice").textContent : ""`); n == "" {
@@ -684,7 +669,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	e.screenshot(t, bobCtx, "console-approvals")
 	clickAndWait(t, bobCtx, `button.approve`)
-	if c, _ := e.svc.Get("bnv"); c.Version != 2 || c.Target != "https://zalo.me/4242424242" {
+	if c, _ := e.svc.Served(ctx, "bnv"); c.Version != 2 || c.Target != "https://zalo.me/4242424242" {
 		t.Fatalf("after bob's approval: %+v", c)
 	}
 	// Bob rolls back to version 1 from the history; alice approves.
@@ -696,7 +681,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	clickAndWait(t, alice, `button.approve`)
-	if c, _ := e.svc.Get("bnv"); c.Version != 3 || c.Target != "https://zalo.me/1111" {
+	if c, _ := e.svc.Served(ctx, "bnv"); c.Version != 3 || c.Target != "https://zalo.me/1111" {
 		t.Fatalf("after the rollback: %+v", c)
 	}
 	if err := chromedp.Do(alice, chromedp.Navigate(e.badge+"/admin/c/bnv")); err != nil {

@@ -103,9 +103,9 @@ func (s *Server) listCampaigns(c echo.Context) error {
 
 // getCampaign serves GET /api/v1/campaigns/{slug}.
 func (s *Server) getCampaign(c echo.Context) error {
-	x, ok := s.campaigns.Get(c.Param("slug"))
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	x, err := s.campaigns.Served(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
 	}
 	return s.writeJSON(c, s.campaignView(x))
 }
@@ -114,9 +114,9 @@ func (s *Server) getCampaign(c echo.Context) error {
 // target and nowhere else, so it can never be used as an open redirect.
 // It is not cacheable, so a rotation applies to the very next click.
 func (s *Server) redirect(c echo.Context) error {
-	x, ok := s.campaigns.Get(c.Param("slug"))
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	x, err := s.campaigns.Served(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
 	}
 	switch {
 	case !strings.HasPrefix(c.Path(), "/s/"):

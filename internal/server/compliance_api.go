@@ -1,9 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/oabadge/oabadge/internal/apperr"
-	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/compliance"
 )
 
@@ -21,11 +17,11 @@ const maxImport = 4 << 20
 
 func (s *Server) complianceRoutes() {
 	const p = "/api/v1/admin"
-	s.handle(http.MethodGet, p+"/agencies", s.requireRole(auth.Viewer, s.apiAgencies))
-	s.handle(http.MethodPost, p+"/agencies", s.requireRole(auth.Editor, s.apiImportAgencies))
-	s.handle(http.MethodGet, p+"/agencies/:id", s.requireRole(auth.Viewer, s.apiAgency))
-	s.handle(http.MethodGet, p+"/report", s.requireRole(auth.Viewer, s.apiReport))
-	s.handle(http.MethodPost, p+"/checks", s.requireRole(auth.Admin, s.apiRunCheck))
+	s.handle(http.MethodGet, p+"/agencies", s.signedIn(s.apiAgencies))
+	s.handle(http.MethodPost, p+"/agencies", s.signedIn(s.apiImportAgencies))
+	s.handle(http.MethodGet, p+"/agencies/:id", s.signedIn(s.apiAgency))
+	s.handle(http.MethodGet, p+"/report", s.signedIn(s.apiReport))
+	s.handle(http.MethodPost, p+"/checks", s.signedIn(s.apiRunCheck))
 }
 
 type agencyJSON struct {
@@ -43,11 +39,15 @@ func agencyView(a compliance.Agency) agencyJSON {
 
 // apiAgencies lists the register, as JSON or (format=csv) as a file Excel opens.
 func (s *Server) apiAgencies(c echo.Context) error {
-	as, err := s.store.Agencies(c.Request().Context())
+	format, err := formatParam(c)
 	if err != nil {
 		return err
 	}
-	if c.QueryParam("format") == "csv" {
+	as, err := s.compliance.Agencies(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
 		rows := make([][]string, 0, len(as))
 		for _, a := range as {
 			rows = append(rows, []string{a.Name, string(a.Kind), a.Homepage, a.Parent, a.Contact})
@@ -61,6 +61,17 @@ func (s *Server) apiAgencies(c echo.Context) error {
 	return s.apiJSON(c, http.StatusOK, map[string]any{"agencies": out})
 }
 
+// formatParam reads ?format=json|csv.
+func formatParam(c echo.Context) (string, error) {
+	switch f := c.QueryParam("format"); f {
+	case "", "json":
+		return "json", nil
+	case "csv":
+		return f, nil
+	}
+	return "", apperr.BadRequestf("format must be json or csv")
+}
+
 func (s *Server) csvFile(c echo.Context, name string, header []string, rows [][]string) error {
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -70,48 +81,21 @@ func (s *Server) csvFile(c echo.Context, name string, header []string, rows [][]
 	return compliance.WriteCSV(c.Response(), header, rows)
 }
 
-type lineJSON struct {
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
-}
-
-// importAgencies reads a CSV register and imports it: all of it, or, with
-// any bad line, nothing. Problems with the file are apperr.Invalid (or an
-// *compliance.ImportError naming the lines).
-func (s *Server) importAgencies(c echo.Context, r io.Reader) (int, int, error) {
-	as, err := compliance.ParseCSV(r)
-	var ie *compliance.ImportError
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &ie), errors.As(err, &tooBig):
-		return 0, 0, err
-	case err != nil:
-		return 0, 0, apperr.Invalidf("%s", err.Error())
-	}
-	return s.store.ImportAgencies(c.Request().Context(), as, s.now(), actor(c))
-}
-
-// apiImportAgencies takes the CSV as the request body (text/csv).
+// apiImportAgencies takes the CSV as the request body (text/csv). A file
+// with bad lines answers 422 naming each line in the error's details.
 func (s *Server) apiImportAgencies(c echo.Context) error {
-	created, updated, err := s.importAgencies(c, c.Request().Body)
-	var ie *compliance.ImportError
-	if errors.As(err, &ie) {
-		lines := make([]lineJSON, len(ie.Rows))
-		for i, x := range ie.Rows {
-			lines[i] = lineJSON{x.Line, x.Reason}
-		}
-		return s.apiJSON(c, http.StatusUnprocessableEntity, map[string]any{"error": ie.Error(), "lines": lines})
-	}
+	created, updated, err := s.compliance.Import(c.Request().Context(), c.Request().Body, caller(c))
 	if err != nil {
 		return err
 	}
 	return s.apiJSON(c, http.StatusOK, map[string]any{"created": created, "updated": updated})
 }
 
-func (s *Server) agencyID(c echo.Context) (int64, error) {
+// agencyID reads the :id of an agency route.
+func agencyID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, "no such agency")
+		return 0, apperr.NotFoundf("no such agency")
 	}
 	return id, nil
 }
@@ -130,17 +114,15 @@ func resultView(r compliance.Result) resultJSON {
 	return resultJSON{r.Campaign, r.Status, r.Reason, r.Fix, r.Forms, r.HTTP, r.CheckedAt}
 }
 
+// agencyChecks is how many of an agency's checks its page shows.
+const agencyChecks = 100
+
 func (s *Server) apiAgency(c echo.Context) error {
-	id, err := s.agencyID(c)
+	id, err := agencyID(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	a, err := s.store.Agency(ctx, id)
-	if err != nil {
-		return err
-	}
-	rs, err := s.store.AgencyResults(ctx, id, 100)
+	a, rs, err := s.compliance.Agency(c.Request().Context(), id, agencyChecks)
 	if err != nil {
 		return err
 	}
@@ -151,50 +133,9 @@ func (s *Server) apiAgency(c echo.Context) error {
 	return s.apiJSON(c, http.StatusOK, map[string]any{"agency": agencyView(a), "checks": out})
 }
 
-// report builds the report for the campaign in ?campaign= (default: the
-// first campaign).
-func (s *Server) report(c echo.Context) (compliance.Report, error) {
-	ctx := c.Request().Context()
-	slug := c.QueryParam("campaign")
-	if slug == "" {
-		if list := s.campaigns.List(); len(list) > 0 {
-			slug = list[0].Slug
-		}
-	}
-	if _, ok := s.campaigns.Get(slug); !ok {
-		return compliance.Report{}, apperr.NotFoundf("no campaign %q", slug)
-	}
-	as, err := s.store.Agencies(ctx)
-	if err != nil {
-		return compliance.Report{}, err
-	}
-	latest, err := s.store.LatestResults(ctx)
-	if err != nil {
-		return compliance.Report{}, err
-	}
-	now := s.now()
-	counts, err := s.store.Counts(ctx, compliance.Day(now.AddDate(0, 0, -29)))
-	if err != nil {
-		return compliance.Report{}, err
-	}
-	return compliance.BuildReport(slug, as, latest, counts, now), nil
-}
-
-func reportFilter(c echo.Context) (compliance.Kind, string, error) {
-	kind, status := compliance.Kind(c.QueryParam("kind")), c.QueryParam("status")
-	ok := kind == ""
-	for _, k := range compliance.Kinds {
-		ok = ok || k == kind
-	}
-	if !ok {
-		return "", "", apperr.Invalidf("kind must be one of department, unit, district, commune, other")
-	}
-	switch status {
-	case "", "compliant", "noncompliant", "unchecked", compliance.Embedded, compliance.Missing, compliance.Blocked, compliance.Unreachable, compliance.HTTPError:
-	default:
-		return "", "", apperr.Invalidf("status must be one of compliant, noncompliant, unchecked, embedded, missing, blocked, unreachable, http_error")
-	}
-	return kind, status, nil
+// reportFilter reads the report's filters from the query.
+func reportFilter(c echo.Context) compliance.ReportFilter {
+	return compliance.ReportFilter{Campaign: c.QueryParam("campaign"), Kind: compliance.Kind(c.QueryParam("kind")), Status: c.QueryParam("status")}
 }
 
 type reportRowJSON struct {
@@ -213,16 +154,15 @@ type reportRowJSON struct {
 
 // apiReport serves the compliance report as JSON or (format=csv) CSV.
 func (s *Server) apiReport(c echo.Context) error {
-	kind, status, err := reportFilter(c)
+	format, err := formatParam(c)
 	if err != nil {
 		return err
 	}
-	rep, err := s.report(c)
+	rep, rows, err := s.compliance.Report(c.Request().Context(), reportFilter(c))
 	if err != nil {
 		return err
 	}
-	rows := rep.Filter(kind, status)
-	if c.QueryParam("format") == "csv" {
+	if format == "csv" {
 		out := make([][]string, 0, len(rows))
 		for _, r := range rows {
 			checked := ""
@@ -251,25 +191,8 @@ func (s *Server) apiReport(c echo.Context) error {
 // apiRunCheck starts a check of the whole register in the background and
 // answers 202; one runs at a time.
 func (s *Server) apiRunCheck(c echo.Context) error {
-	if err := s.startCheck(); err != nil {
+	if err := s.compliance.StartCheck(caller(c)); err != nil {
 		return err
 	}
 	return s.apiJSON(c, http.StatusAccepted, map[string]any{"started": true})
-}
-
-func (s *Server) startCheck() error {
-	if s.cfg.Checks == nil {
-		return apperr.Unavailablef(nil, "checks are not configured on this server")
-	}
-	if running, _ := s.cfg.Checks.Running(); running {
-		return compliance.ErrRunning
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-		defer cancel()
-		if _, err := s.cfg.Checks.Run(ctx); err != nil && !errors.Is(err, compliance.ErrRunning) {
-			s.log.Warn("check of the register", "err", err)
-		}
-	}()
-	return nil
 }

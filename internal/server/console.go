@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -173,54 +172,58 @@ type consoleData struct {
 func (s *Server) consoleRoutes() {
 	s.handle(http.MethodGet, "/admin/login", s.consoleLoginPage)
 	s.handle(http.MethodPost, "/admin/login", s.consoleLogin)
-	s.handle(http.MethodPost, "/admin/logout", s.console(auth.Viewer, s.consoleLogout))
-	s.handle(http.MethodGet, "/admin", s.console(auth.Viewer, s.consoleCampaigns))
-	s.handle(http.MethodGet, "/admin/c/:slug", s.console(auth.Viewer, s.consoleCampaign))
-	s.handle(http.MethodPost, "/admin/c/:slug/preview", s.console(auth.Editor, s.consolePreview))
-	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(auth.Editor, s.consolePreviewImage))
-	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(auth.Editor, s.consoleRotate))
-	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(auth.Editor, s.consoleRollback))
-	s.handle(http.MethodGet, "/admin/approvals", s.console(auth.Viewer, s.consoleApprovals))
-	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(auth.Admin, s.consoleApprove))
-	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(auth.Editor, s.consoleReject))
-	s.handle(http.MethodGet, "/admin/audit", s.console(auth.Viewer, s.consoleAudit))
-	s.handle(http.MethodGet, "/admin/report", s.console(auth.Viewer, s.consoleReport))
-	s.handle(http.MethodGet, "/admin/agencies/:id", s.console(auth.Viewer, s.consoleAgency))
-	s.handle(http.MethodPost, "/admin/agencies", s.console(auth.Editor, s.consoleImport))
-	s.handle(http.MethodPost, "/admin/checks", s.console(auth.Admin, s.consoleCheck))
-	s.handle(http.MethodGet, "/admin/accounts", s.console(auth.Admin, s.consoleAccounts))
-	s.handle(http.MethodPost, "/admin/accounts", s.console(auth.Admin, s.consoleAddAccount))
-	s.handle(http.MethodPost, "/admin/tokens", s.console(auth.Admin, s.consoleCreateToken))
-	s.handle(http.MethodPost, "/admin/tokens/:id/revoke", s.console(auth.Admin, s.consoleRevokeToken))
+	s.handle(http.MethodPost, "/admin/logout", s.console(s.consoleLogout))
+	s.handle(http.MethodGet, "/admin", s.console(s.consoleCampaigns))
+	s.handle(http.MethodGet, "/admin/c/:slug", s.console(s.consoleCampaign))
+	s.handle(http.MethodPost, "/admin/c/:slug/preview", s.console(s.limited(s.costly, "previews", s.consolePreview)))
+	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(s.limited(s.costly, "previews", s.consolePreviewImage)))
+	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(s.consoleRotate))
+	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(s.consoleRollback))
+	s.handle(http.MethodGet, "/admin/approvals", s.console(s.consoleApprovals))
+	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(s.consoleApprove))
+	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(s.consoleReject))
+	s.handle(http.MethodGet, "/admin/audit", s.console(s.consoleAudit))
+	s.handle(http.MethodGet, "/admin/report", s.console(s.consoleReport))
+	s.handle(http.MethodGet, "/admin/agencies/:id", s.console(s.consoleAgency))
+	s.handle(http.MethodPost, "/admin/agencies", s.console(s.consoleImport))
+	s.handle(http.MethodPost, "/admin/checks", s.console(s.consoleCheck))
+	s.handle(http.MethodGet, "/admin/accounts", s.console(s.consoleAccounts))
+	s.handle(http.MethodPost, "/admin/accounts", s.console(s.consoleAddAccount))
+	s.handle(http.MethodPost, "/admin/tokens", s.console(s.consoleCreateToken))
+	s.handle(http.MethodPost, "/admin/tokens/:id/revoke", s.console(s.consoleRevokeToken))
 }
 
 // console wraps a page handler: a visitor who is not signed in is sent to
-// the sign-in page; one without the role gets a page saying so.
-func (s *Server) console(role auth.Role, h echo.HandlerFunc) echo.HandlerFunc {
+// the sign-in page; an error the handler returns (a role the caller lacks,
+// a campaign that does not exist) is shown as a page with its status.
+func (s *Server) console(h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, err := s.authenticate(c)
+		who, err := s.authenticate(c)
 		if apperr.KindOf(err) == apperr.Unauthorized && c.Request().Method == http.MethodGet {
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
-		if err == nil && !p.Role.Allows(role) {
-			err = apperr.Forbiddenf("this needs the %s role; you are %s", role, p.Role)
+		if err == nil {
+			c.Set(callerKey, who)
+			err = h(c)
 		}
-		if err != nil {
-			d := s.consoleBase(c, "oabadge")
-			d.Who = p
-			d.Error = apperr.Message(err)
-			return s.render(c, statusOf[apperr.KindOf(err)], "campaigns", d)
+		if err == nil || apperr.KindOf(err) == apperr.Internal || c.Response().Committed {
+			return err
 		}
-		c.Set(principalKey, p)
-		return h(c)
+		code, msg, _ := describe(err)
+		if d := apperr.RetryAfterOf(err); d > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
+		}
+		d := s.consoleBase(c, "oabadge")
+		d.Error = msg
+		return s.render(c, code, "campaigns", d)
 	}
 }
 
 func (s *Server) consoleBase(c echo.Context, title string) consoleData {
-	p := principal(c)
-	d := consoleData{T: s.consoleLang(c), Title: title, Who: p, IsAdmin: p.Role.Allows(auth.Admin), CanEdit: p.Role.Allows(auth.Editor)}
-	if p.Account != "" {
-		if ps, err := s.campaigns.Proposals(c.Request().Context(), campaign.Pending); err == nil {
+	who := caller(c)
+	d := consoleData{T: s.consoleLang(c), Title: title, Who: who.Principal, IsAdmin: who.Role.Allows(auth.Admin), CanEdit: who.Role.Allows(auth.Editor)}
+	if who.Account != "" {
+		if ps, err := s.campaigns.Open(c.Request().Context(), ""); err == nil {
 			d.Pending = len(ps)
 		}
 	}
@@ -237,7 +240,10 @@ func (s *Server) consoleBase(c echo.Context, title string) consoleData {
 		d.Notice = d.T.CheckStarted
 	}
 	if e := c.QueryParam("err"); e != "" {
-		d.Error = truncate(e, 300)
+		if r := []rune(e); len(r) > 300 {
+			e = string(r[:300])
+		}
+		d.Error = e
 	}
 	return d
 }
@@ -253,6 +259,7 @@ func (s *Server) render(c echo.Context, code int, name string, d consoleData) er
 }
 
 // back redirects to path with an outcome the page shows: ok=… or err=….
+// A failure that is not the caller's (internal) is returned instead.
 func back(c echo.Context, path string, err error, ok string) error {
 	q := url.Values{}
 	if err != nil {
@@ -267,7 +274,7 @@ func back(c echo.Context, path string, err error, ok string) error {
 }
 
 func (s *Server) consoleLoginPage(c echo.Context) error {
-	d := s.consoleBase(c, consoleTexts["vi"].SignIn)
+	d := s.consoleBase(c, "")
 	d.Title = d.T.SignIn
 	d.Next = safeNext(c.QueryParam("next"))
 	return s.render(c, http.StatusOK, "login", d)
@@ -282,23 +289,25 @@ func safeNext(next string) string {
 }
 
 func (s *Server) consoleLogin(c echo.Context) error {
-	secret, ss, err := s.signIn(c, c.FormValue("name"), c.FormValue("password"))
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), c.FormValue("name"), c.FormValue("password"), c.RealIP())
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
 			return err
 		}
+		code, msg, _ := describe(err)
+		if d := apperr.RetryAfterOf(err); d > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
+		}
 		d := s.consoleBase(c, "")
-		d.Title, d.Error, d.Next = d.T.SignIn, apperr.Message(err), safeNext(c.FormValue("next"))
-		return s.render(c, statusOf[apperr.KindOf(err)], "login", d)
+		d.Title, d.Error, d.Next = d.T.SignIn, msg, safeNext(c.FormValue("next"))
+		return s.render(c, code, "login", d)
 	}
 	s.setSessionCookie(c, secret, ss.ExpiresAt)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
 
 func (s *Server) consoleLogout(c echo.Context) error {
-	if ck, err := c.Cookie(sessionCookie); err == nil {
-		_ = s.store.DeleteSession(c.Request().Context(), auth.HashSecret(ck.Value))
-	}
+	_ = s.auth.SignOut(c.Request().Context(), sessionSecret(c))
 	s.setSessionCookie(c, "", time.Time{})
 	return c.Redirect(http.StatusSeeOther, "/admin/login")
 }
@@ -312,7 +321,7 @@ func (s *Server) consoleCampaigns(c echo.Context) error {
 
 func (s *Server) consoleCampaign(c echo.Context) error {
 	ctx := c.Request().Context()
-	x, err := s.store.Campaign(ctx, c.Param("slug"))
+	x, err := s.campaigns.Get(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -321,14 +330,8 @@ func (s *Server) consoleCampaign(c echo.Context) error {
 	if d.History, err = s.campaigns.History(ctx, x.Slug); err != nil {
 		return err
 	}
-	ps, err := s.campaigns.Proposals(ctx, "")
-	if err != nil {
+	if d.Proposals, err = s.campaigns.Open(ctx, x.Slug); err != nil {
 		return err
-	}
-	for _, p := range ps {
-		if p.Slug == x.Slug && (p.Status == campaign.Pending || p.Status == campaign.Approved) {
-			d.Proposals = append(d.Proposals, p)
-		}
 	}
 	return s.render(c, http.StatusOK, "campaign", d)
 }
@@ -340,7 +343,7 @@ func formTime(v string) (*time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02T15:04", v, vietnam)
 	if err != nil {
-		return nil, apperr.Invalidf("the schedule must be a date and time")
+		return nil, apperr.BadRequestf("the schedule must be a date and time")
 	}
 	return &t, nil
 }
@@ -348,7 +351,7 @@ func formTime(v string) (*time.Time, error) {
 func formVersion(c echo.Context, name string) (int64, error) {
 	n, err := strconv.ParseInt(c.FormValue(name), 10, 64)
 	if err != nil || n < 1 {
-		return 0, apperr.Invalidf("the form lost the campaign's version: reload the page")
+		return 0, apperr.BadRequestf("the form lost the campaign's version: reload the page")
 	}
 	return n, nil
 }
@@ -357,10 +360,6 @@ func formVersion(c echo.Context, name string) (int64, error) {
 // beside the current one, with a button to confirm.
 func (s *Server) consolePreview(c echo.Context) error {
 	slug := c.Param("slug")
-	x, err := s.store.Campaign(c.Request().Context(), slug)
-	if err != nil {
-		return err
-	}
 	version, err := formVersion(c, "version")
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
@@ -368,7 +367,7 @@ func (s *Server) consolePreview(c echo.Context) error {
 	if _, err := formTime(c.FormValue("at")); err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
-	target, err := s.campaigns.CheckTarget(x, c.FormValue("target"))
+	x, target, err := s.campaigns.CheckRotation(c.Request().Context(), slug, c.FormValue("target"), caller(c))
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
@@ -379,8 +378,9 @@ func (s *Server) consolePreview(c echo.Context) error {
 }
 
 func (s *Server) consolePreviewImage(c echo.Context) error {
-	v := badge.DefaultVariant(badge.SVG)
-	body, _, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), c.QueryParam("target"), v)
+	body, _, err := s.campaigns.Preview(c.Request().Context(), c.Param("slug"), c.QueryParam("target"), func(theme, layout string) (badge.Variant, error) {
+		return badge.DefaultVariant(badge.SVG), nil
+	}, caller(c))
 	if err != nil {
 		return err
 	}
@@ -400,7 +400,9 @@ func (s *Server) consoleRotate(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
-	return s.consoleRequest(c, campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at, Kind: "rotate"})
+	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
+		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at, Kind: "rotate"}, caller(c))
+	return s.consoleRotated(c, slug, prop, err)
 }
 
 func (s *Server) consoleRollback(c echo.Context) error {
@@ -413,35 +415,26 @@ func (s *Server) consoleRollback(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
-	target, err := s.revisionTarget(c, slug, to)
-	if err != nil {
-		return back(c, "/admin/c/"+slug, err, "")
-	}
-	return s.consoleRequest(c, campaign.Request{Slug: slug, Target: target, Expect: version, Kind: "rollback"})
+	_, prop, err := s.campaigns.Rollback(c.Request().Context(), slug, to, version, nil, caller(c))
+	return s.consoleRotated(c, slug, prop, err)
 }
 
-func (s *Server) consoleRequest(c echo.Context, r campaign.Request) error {
-	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(), r, actor(c), principal(c).Role.Allows(auth.Admin))
-	if err != nil {
-		return back(c, "/admin/c/"+r.Slug, err, "")
+func (s *Server) consoleRotated(c echo.Context, slug string, prop *campaign.Proposal, err error) error {
+	switch {
+	case err != nil:
+		return back(c, "/admin/c/"+slug, err, "")
+	case prop != nil:
+		return back(c, "/admin/c/"+slug, nil, "proposed")
 	}
-	if prop != nil {
-		return back(c, "/admin/c/"+r.Slug, nil, "proposed")
-	}
-	return back(c, "/admin/c/"+r.Slug, nil, "applied")
+	return back(c, "/admin/c/"+slug, nil, "applied")
 }
 
 func (s *Server) consoleApprovals(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Approvals
-	ps, err := s.campaigns.Proposals(c.Request().Context(), "")
-	if err != nil {
+	var err error
+	if d.Proposals, err = s.campaigns.Open(c.Request().Context(), ""); err != nil {
 		return err
-	}
-	for _, p := range ps {
-		if p.Status == campaign.Pending || p.Status == campaign.Approved {
-			d.Proposals = append(d.Proposals, p)
-		}
 	}
 	return s.render(c, http.StatusOK, "approvals", d)
 }
@@ -451,7 +444,7 @@ func (s *Server) consoleApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, actor(c))
+	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
 	if err != nil {
 		return back(c, "/admin/approvals", err, "")
 	}
@@ -466,33 +459,27 @@ func (s *Server) consoleReject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	p, err := s.campaigns.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if pr := principal(c); !pr.Role.Allows(auth.Admin) && p.Proposer != pr.Account {
-		return back(c, "/admin/approvals", apperr.Forbiddenf("only an admin may reject another person's proposal"), "")
-	}
-	_, err = s.campaigns.Reject(ctx, id, "", actor(c))
+	_, err = s.campaigns.Reject(c.Request().Context(), id, c.FormValue("reason"), caller(c))
 	return back(c, "/admin/approvals", err, "done")
 }
+
+// consoleAuditLimit is how many entries the audit page shows at most.
+const consoleAuditLimit = 500
 
 func (s *Server) consoleAudit(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Audit
 	f, err := auditFilter(c)
 	if err != nil {
-		d.Error = apperr.Message(err)
-		return s.render(c, http.StatusUnprocessableEntity, "audit", d)
+		return err
 	}
 	if f.Limit == 0 {
-		f.Limit = 500
+		f.Limit = consoleAuditLimit
 	}
-	if !f.Until.IsZero() && c.QueryParam("until") != "" && len(c.QueryParam("until")) == 10 {
+	if !f.Until.IsZero() && len(c.QueryParam("until")) == 10 {
 		f.Until = f.Until.AddDate(0, 0, 1) // a date means the whole day
 	}
-	if d.Entries, err = s.store.AuditEntries(c.Request().Context(), f); err != nil {
+	if d.Entries, err = s.audit.AuditEntries(c.Request().Context(), f); err != nil {
 		return err
 	}
 	d.Filter, d.Since, d.Until = f, c.QueryParam("since"), c.QueryParam("until")
@@ -505,46 +492,45 @@ func (s *Server) consoleAudit(c echo.Context) error {
 func (s *Server) consoleAccounts(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Accounts
-	ctx := c.Request().Context()
-	var err error
-	if d.Accounts, err = s.store.Accounts(ctx); err != nil {
-		return err
-	}
-	if d.Tokens, err = s.store.Tokens(ctx); err != nil {
+	if err := s.accountsPage(c, &d); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, "accounts", d)
 }
 
-func (s *Server) consoleAddAccount(c echo.Context) error {
-	a, err := auth.NewAccount(c.FormValue("name"), c.FormValue("role"), c.FormValue("password"), s.now())
-	if err == nil {
-		err = s.store.CreateAccount(c.Request().Context(), a, actor(c))
+// accountsPage fills the accounts page's lists.
+func (s *Server) accountsPage(c echo.Context, d *consoleData) error {
+	ctx := c.Request().Context()
+	var err error
+	if d.Accounts, err = s.auth.Accounts(ctx, caller(c)); err != nil {
+		return err
 	}
+	d.Tokens, err = s.auth.Tokens(ctx, caller(c))
+	return err
+}
+
+func (s *Server) consoleAddAccount(c echo.Context) error {
+	_, err := s.auth.CreateAccount(c.Request().Context(), c.FormValue("name"), c.FormValue("role"), c.FormValue("password"), caller(c))
 	return back(c, "/admin/accounts", err, "done")
 }
 
 // consoleCreateToken shows the new token once, on the page that answers
 // the form; it is never stored or shown again.
 func (s *Server) consoleCreateToken(c echo.Context) error {
-	_, secret, err := s.newToken(c, c.FormValue("name"), c.FormValue("role"), c.FormValue("account"))
+	_, secret, err := s.auth.CreateToken(c.Request().Context(), c.FormValue("name"), c.FormValue("role"), c.FormValue("account"), caller(c))
 	if err != nil {
 		return back(c, "/admin/accounts", err, "")
 	}
 	d := s.consoleBase(c, "")
 	d.Title, d.NewToken = d.T.Accounts, secret
-	ctx := c.Request().Context()
-	if d.Accounts, err = s.store.Accounts(ctx); err != nil {
-		return err
-	}
-	if d.Tokens, err = s.store.Tokens(ctx); err != nil {
+	if err := s.accountsPage(c, &d); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusCreated, "accounts", d)
 }
 
 func (s *Server) consoleRevokeToken(c echo.Context) error {
-	err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), actor(c))
+	err := s.auth.RevokeToken(c.Request().Context(), c.Param("id"), caller(c))
 	return back(c, "/admin/accounts", err, "done")
 }
 
@@ -566,21 +552,17 @@ func (s *Server) complianceBase(c echo.Context, title string) consoleData {
 func (s *Server) consoleReport(c echo.Context) error {
 	d := s.complianceBase(c, "")
 	d.Title = d.T.Report
-	kind, status, err := reportFilter(c)
-	if err != nil {
-		d.Error = apperr.Message(err)
-		return s.render(c, http.StatusUnprocessableEntity, "report", d)
-	}
-	if d.Report, err = s.report(c); err != nil {
+	f := reportFilter(c)
+	var err error
+	if d.Report, d.Rows, err = s.compliance.Report(c.Request().Context(), f); err != nil {
 		return err
 	}
-	d.Rows = d.Report.Filter(kind, status)
 	d.Campaigns = s.campaigns.List()
 	for _, k := range compliance.Kinds {
-		d.KindOptions = append(d.KindOptions, option{string(k), d.KindNames[k], k == kind})
+		d.KindOptions = append(d.KindOptions, option{string(k), d.KindNames[k], k == f.Kind})
 	}
-	for _, st := range []string{"compliant", "noncompliant", "unchecked", compliance.Embedded, compliance.Missing, compliance.Blocked, compliance.Unreachable, compliance.HTTPError} {
-		d.StatusOptions = append(d.StatusOptions, option{st, d.StatusNames[st], st == status})
+	for _, st := range compliance.ReportStatuses {
+		d.StatusOptions = append(d.StatusOptions, option{st, d.StatusNames[st], st == f.Status})
 	}
 	q := c.QueryParams()
 	q.Del("lang")
@@ -591,41 +573,33 @@ func (s *Server) consoleReport(c echo.Context) error {
 }
 
 func (s *Server) consoleAgency(c echo.Context) error {
-	id, err := s.agencyID(c)
+	id, err := agencyID(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	a, err := s.store.Agency(ctx, id)
+	a, rs, err := s.compliance.Agency(c.Request().Context(), id, agencyChecks)
 	if err != nil {
 		return err
 	}
 	d := s.complianceBase(c, a.Name)
-	d.Agency = a
-	if d.Results, err = s.store.AgencyResults(ctx, id, 100); err != nil {
-		return err
-	}
+	d.Agency, d.Results = a, rs
 	return s.render(c, http.StatusOK, "agency", d)
 }
 
 func (s *Server) consoleImport(c echo.Context) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return back(c, "/admin/report", apperr.Invalidf("choose a CSV file to import"), "")
+		return back(c, "/admin/report", apperr.BadRequestf("choose a CSV file to import"), "")
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, _, err = s.importAgencies(c, f)
-	var ie *compliance.ImportError
-	if errors.As(err, &ie) {
-		err = apperr.Invalidf("%s", ie.Error())
-	}
+	_, _, err = s.compliance.Import(c.Request().Context(), f, caller(c))
 	return back(c, "/admin/report", err, "imported")
 }
 
 func (s *Server) consoleCheck(c echo.Context) error {
-	return back(c, "/admin/report", s.startCheck(), "checking")
+	return back(c, "/admin/report", s.compliance.StartCheck(caller(c)), "checking")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tdewolff/minify/v2"
 	"github.com/tdewolff/minify/v2/js"
 
+	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
@@ -84,7 +85,7 @@ func (s *Server) embedJS(c echo.Context) error {
 // cacheable forever, which the webmaster page pins with its SRI hash.
 func (s *Server) embedVersioned(c echo.Context) error {
 	if c.Param("file") != s.embed.name {
-		return echo.NewHTTPError(http.StatusNotFound, "no such embed script; the current one is /embed/"+s.embed.name)
+		return apperr.NotFoundf("no such embed script; the current one is /embed/%s", s.embed.name)
 	}
 	return s.writeScript(c, valImmutable)
 }

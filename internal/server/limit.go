@@ -1,13 +1,14 @@
 package server
 
 import (
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/oabadge/oabadge/internal/apperr"
 )
 
 // rateLimiter gives each client address a token bucket, for routes that
@@ -28,7 +29,9 @@ func newRateLimiter(perMinute, burst int) *rateLimiter {
 	return &rateLimiter{buckets: map[string]*rate.Limiter{}, every: rate.Every(time.Minute / time.Duration(perMinute)), burst: burst}
 }
 
-func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+// allow takes a token for key, or returns a TooMany error saying when to
+// try again.
+func (l *rateLimiter) allow(key, what string) error {
 	l.mu.Lock()
 	b := l.buckets[key]
 	if b == nil {
@@ -42,19 +45,17 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	r := b.Reserve()
 	if d := r.Delay(); d > 0 {
 		r.Cancel()
-		return false, d
+		return apperr.TooManyf(d, "too many %s from this address; try again in %s s", what, strconv.Itoa(int(d/time.Second)+1))
 	}
-	return true, 0
+	return nil
 }
 
 // limited wraps h with l, keyed by the client address (as the
 // trusted-proxy setting defines it).
-func (s *Server) limited(l *rateLimiter, h echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) limited(l *rateLimiter, what string, h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if ok, wait := l.allow(c.RealIP()); !ok {
-			secs := int(wait/time.Second) + 1
-			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many requests for this costly page; try again in "+strconv.Itoa(secs)+" s")
+		if err := l.allow(c.RealIP(), what); err != nil {
+			return err
 		}
 		return h(c)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
@@ -152,7 +153,7 @@ func parsePageQuery(q url.Values) (pageQuery, string) {
 func (s *Server) index(c echo.Context) error {
 	p, msg := parsePageQuery(c.QueryParams())
 	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
+		return apperr.BadRequestf("%s", msg)
 	}
 	t := texts[p.lang]
 	list := s.campaigns.List()
@@ -179,9 +180,9 @@ func (s *Server) index(c echo.Context) error {
 	if len(list) > 0 {
 		data.Sel = list[0]
 		if p.slug != "" {
-			sel, ok := s.campaigns.Get(p.slug)
-			if !ok {
-				return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+			sel, err := s.campaigns.Served(c.Request().Context(), p.slug)
+			if err != nil {
+				return err
 			}
 			data.Sel = sel
 		}
@@ -244,17 +245,13 @@ func setPageHeaders(c echo.Context) {
 // script and works in a sandboxed frame; its CSP names this server's
 // origin rather than 'self', which a sandboxed (opaque) origin would not match.
 func (s *Server) frame(c echo.Context) error {
-	x, ok := s.campaigns.Get(c.Param("slug"))
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	x, err := s.campaigns.Served(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
 	}
-	q, msg := parseBadgeQuery(c.Request().URL.RawQuery, badge.SVG)
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
-	}
-	v, msg := q.withLook(x.Theme, x.Layout)
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	v, err := variantOf(c.Request().URL.RawQuery, badge.SVG, x.Theme, x.Layout)
+	if err != nil {
+		return err
 	}
 	sn := snippet{base: s.cfg.PublicURL, slug: x.Slug, label: x.Caption, v: v, theme: v.Theme.String()}
 	w, h := v.Dimensions()
@@ -286,7 +283,7 @@ func (s *Server) staticFile(c echo.Context) error {
 	case "page.js":
 		ctype = valJSType[0]
 	default:
-		return echo.NewHTTPError(http.StatusNotFound, "not found")
+		return apperr.NotFoundf("not found")
 	}
 	b, err := static.FS.ReadFile(name)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/poster"
@@ -21,11 +22,11 @@ const MaxAgencyLine = 200
 func (s *Server) poster(c echo.Context) error {
 	slug, ok := strings.CutSuffix(c.Param("file"), ".pdf")
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "poster path must be /p/SLUG.pdf")
+		return apperr.NotFoundf("poster path must be /p/SLUG.pdf")
 	}
-	x, ok := s.campaigns.Get(slug)
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such campaign")
+	x, err := s.campaigns.Served(c.Request().Context(), slug)
+	if err != nil {
+		return err
 	}
 	q := c.QueryParams()
 	paper, ok := poster.Papers[strings.ToLower(q.Get("paper"))]
@@ -33,7 +34,7 @@ func (s *Server) poster(c echo.Context) error {
 		paper, ok = poster.Papers["a4"], true
 	}
 	if !ok {
-		return echo.NewHTTPError(http.StatusBadRequest, "paper must be one of a4, a5, a6")
+		return apperr.BadRequestf("paper must be one of a4, a5, a6")
 	}
 	bleed := false
 	switch q.Get("bleed") {
@@ -41,7 +42,7 @@ func (s *Server) poster(c echo.Context) error {
 	case "1", "true":
 		bleed = true
 	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "bleed must be 1 or 0")
+		return apperr.BadRequestf("bleed must be 1 or 0")
 	}
 	agency, err := s.agencyLine(c, q.Get("agency"))
 	if err != nil {
@@ -65,14 +66,14 @@ func (s *Server) agencyLine(c echo.Context, v string) (string, error) {
 		return "", nil
 	}
 	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
-		a, err := s.store.Agency(c.Request().Context(), id)
+		a, _, err := s.compliance.Agency(c.Request().Context(), id, 0)
 		if err != nil {
 			return "", err
 		}
 		return a.Name, nil
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > MaxAgencyLine {
-		return "", echo.NewHTTPError(http.StatusBadRequest, "agency must be a register id or a line of at most 200 characters")
+		return "", apperr.BadRequestf("agency must be a register id or a line of at most %d characters", MaxAgencyLine)
 	}
 	return badge.CleanText(v), nil
 }
@@ -93,6 +94,6 @@ func (s *Server) countPlacement(c echo.Context, slug string) bool {
 	if p == "" || !campaign.PlacementCode(p) {
 		return false
 	}
-	s.cfg.Counter.AddPlacement(slug, p)
+	s.counter.AddPlacement(slug, p)
 	return true
 }

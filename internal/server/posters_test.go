@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
@@ -46,7 +45,7 @@ func TestPosterRoute(t *testing.T) {
 	if err := f.flush(); err != nil {
 		t.Fatal(err)
 	}
-	counts, _ := f.st.Counts(ctx, compliance.Day(time.Now().AddDate(0, 0, -1)))
+	counts, _ := f.st.Counts(ctx, compliance.Day(f.clock.Now().AddDate(0, 0, -1)))
 	got := map[string]int64{}
 	for _, c := range counts {
 		got[c.Site+" "+c.Event.String()] += c.N

@@ -31,7 +31,7 @@ func (s *Server) routes() {
 	get("/s/:slug", s.redirect)
 
 	// Posters for one-stop desks: a PDF rendered per request, so rate-limited.
-	get("/p/:file", s.limited(s.costly, s.poster))
+	get("/p/:file", s.limited(s.costly, "posters", s.poster))
 
 	// Embedding: the script (current and pinned versions), the iframe page.
 	get("/embed.js", s.embedJS)

@@ -22,9 +22,8 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/metrics"
 )
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // Config is what the server needs from the command line.
 type Config struct {
@@ -38,34 +37,43 @@ type Config struct {
 	AccessLog bool
 	// Version is the build's version, shown in /readyz.
 	Version string
-	// Now is the clock; tests fix it.
-	Now func() time.Time
-	// Counter counts impressions and clicks; nil gives one that is never
-	// flushed (tests).
-	Counter *compliance.Counter
-	// Checks runs register checks on request; nil turns that off.
-	Checks *compliance.Runner
 }
 
-// Store is what the server reads and writes beyond campaign.Service:
-// readiness, accounts, tokens, sessions and the audit trail.
-type Store interface {
+// Pinger tells whether the store answers, for /readyz.
+type Pinger interface {
 	Ping(ctx context.Context) error
-	auth.Store
-	audit.Reader
-	compliance.Store
-	Campaign(ctx context.Context, slug string) (campaign.Campaign, error)
 }
 
-// Server is the HTTP handler of oabadge.
+// AuditLog reads the audit trail, for anyone signed in.
+type AuditLog interface {
+	AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+}
+
+// Deps are the services the handlers call: every rule lives in them.
+type Deps struct {
+	Campaigns  *campaign.Service
+	Auth       *auth.Service
+	Compliance *compliance.Service
+	Audit      AuditLog
+	Store      Pinger
+	Metrics    *metrics.Metrics
+	Log        *slog.Logger
+}
+
+// Server is the HTTP handler of oabadge: it parses requests, calls one
+// service method, and renders the answer.
 type Server struct {
-	cfg       Config
-	campaigns *campaign.Service
-	store     Store
-	metrics   *Metrics
-	log       *slog.Logger
-	echo      *echo.Echo
-	draining  atomic.Bool
+	cfg        Config
+	campaigns  *campaign.Service
+	auth       *auth.Service
+	compliance *compliance.Service
+	audit      AuditLog
+	store      Pinger
+	counter    *compliance.Counter
+	metrics    *metrics.Metrics
+	log        *slog.Logger
+	echo       *echo.Echo
+	draining   atomic.Bool
 
 	// Header values built once and shared by every response (see setShared).
 	imageCacheControl []string
@@ -74,28 +82,18 @@ type Server struct {
 
 	embed *embedScript
 
-	loginAccount, loginAddress *auth.Limiter
-	costly                     *rateLimiter // posters and previews, per client address
-	dummyHash                  string       // checked for unknown account names, so timing tells nothing
-	now                        func() time.Time
+	costly *rateLimiter // posters and previews, per client address
 }
 
-// New returns a Server for svc. store is pinged by /readyz.
-func New(cfg Config, svc *campaign.Service, store Store, m *Metrics, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, campaigns: svc, store: store, metrics: m, log: log, now: cfg.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.cfg.Counter == nil {
-		s.cfg.Counter = compliance.NewCounter(0, s.now)
+// New returns the Server for d's services.
+func New(cfg Config, d Deps) (*Server, error) {
+	s := &Server{cfg: cfg, campaigns: d.Campaigns, auth: d.Auth, compliance: d.Compliance, audit: d.Audit, store: d.Store,
+		counter: d.Compliance.Counter(), metrics: d.Metrics, log: d.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.costly = newRateLimiter(30, 10)
-	s.loginAccount = auth.NewLimiter(loginPerAccount, loginWindow, s.now)
-	s.loginAddress = auth.NewLimiter(loginPerAddress, loginWindow, s.now)
 	var err error
-	if s.dummyHash, err = auth.HashPassword("not a password of any account"); err != nil {
-		return nil, err
-	}
 	if s.embed, err = buildEmbed(cfg.PublicURL); err != nil {
 		return nil, err
 	}
@@ -151,7 +149,7 @@ func (s *Server) count(c echo.Context, e compliance.Event, slug string) {
 	if v := h["Origin"]; len(v) > 0 {
 		org = v[0]
 	}
-	s.cfg.Counter.Add(e, slug, ref, org)
+	s.counter.Add(e, slug, ref, org)
 }
 
 // Shared header values. net/http never modifies header values it is given,
@@ -198,7 +196,7 @@ func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 			if c.Path() == "/api/v1/admin/agencies" || c.Path() == "/admin/agencies" {
 				limit = maxImport // register files
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			r.Body = maxBytes{http.MaxBytesReader(c.Response(), r.Body, limit), limit}
 		}
 		defer func() {
 			if p := recover(); p != nil {
@@ -230,7 +228,7 @@ func (s *Server) routerError(err error, c echo.Context) {
 // observe records a finished request in the metrics and the access log.
 func (s *Server) observe(c echo.Context, route string, d time.Duration) {
 	res := c.Response()
-	s.metrics.route(route).observe(res.Status, d)
+	s.metrics.Route(route).Observe(res.Status, d)
 	if s.cfg.AccessLog {
 		r := c.Request()
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",

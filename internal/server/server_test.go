@@ -14,60 +14,18 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
-	"github.com/oabadge/oabadge/internal/server"
-	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/config"
 )
-
-const publicURL = "https://badge.example.gov.vn"
-
-var testActor = audit.Actor{Name: "tester", Role: "admin", IP: "192.0.2.1", UserAgent: "go test"}
-
-type fixture struct {
-	svc *campaign.Service
-	srv *server.Server
-	h   http.Handler
-}
-
-func newFixture(t testing.TB, cfg server.Config) *fixture {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var svc *campaign.Service
-	m := server.NewMetrics(func() int { return svc.CacheLen() })
-	svc = campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, PublicURL: publicURL, Observer: m})
-	if _, err := svc.Create(context.Background(), campaign.Campaign{
-		Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ", Target: "https://zalo.me/1111",
-	}, testActor); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = publicURL
-	}
-	if cfg.CacheMaxAge == 0 {
-		cfg.CacheMaxAge = 5 * time.Minute
-	}
-	srv, err := server.New(cfg, svc, st, m, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{svc: svc, srv: srv, h: srv.Handler()}
-}
 
 func (f *fixture) do(t testing.TB, method, target string, hdr ...string) *http.Response {
 	t.Helper()
@@ -91,7 +49,7 @@ func body(t testing.TB, r *http.Response) string {
 }
 
 func TestBadgeHeaders(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	for _, tt := range []struct{ path, ctype string }{
 		{"/b/bnv.svg", "image/svg+xml"},
 		{"/b/bnv.png?size=256&theme=dark&layout=card&dpr=2", "image/png"},
@@ -129,7 +87,7 @@ func TestBadgeHeaders(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestConditionalAndHead(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	r := f.do(t, "GET", "/b/bnv.svg?size=256")
 	full := body(t, r)
 	etag := r.Header.Get("ETag")
@@ -153,7 +111,7 @@ func TestConditionalAndHead(t *testing.T) {
 }
 
 func TestBadQueriesAreRefusedWithoutRendering(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	tests := []struct {
 		path   string
 		status int
@@ -213,7 +171,7 @@ func grep(s, substr string) string {
 }
 
 func TestMetrics(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	for range 3 {
 		f.do(t, "GET", "/b/bnv.svg")
 	}
@@ -239,7 +197,7 @@ func TestMetrics(t *testing.T) {
 // TestOutputIgnoresForwardingHeaders sends every public route with and
 // without spoofed Host and X-Forwarded-* headers and expects the same bytes.
 func TestOutputIgnoresForwardingHeaders(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	spoof := []string{
 		"Host", "evil.example",
 		"X-Forwarded-Host", "evil.example",
@@ -266,7 +224,7 @@ func TestOutputIgnoresForwardingHeaders(t *testing.T) {
 }
 
 func TestCampaignJSONAndRedirectFollowRotation(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/campaigns/bnv")
 	js := body(t, r)
 	for _, want := range []string{`"slug":"bnv"`, `"title":"Zalo OA Bộ Nội vụ"`, `"caption":"Quét mã QR để theo dõi Zalo OA Bộ Nội vụ"`,
@@ -331,7 +289,7 @@ func decodePNG(t testing.TB, b string) string {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	f := newFixture(t, server.Config{Version: "v-test"})
+	f := newFixture(t)
 	if r := f.do(t, "GET", "/healthz"); r.StatusCode != 200 {
 		t.Errorf("/healthz: %d", r.StatusCode)
 	}
@@ -347,7 +305,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestPagesAndSecurityHeaders(t *testing.T) {
-	f := newFixture(t, server.Config{PublicURL: publicURL})
+	f := newFixture(t)
 	r := f.do(t, "GET", "/")
 	b := body(t, r)
 	if r.StatusCode != 200 || !strings.Contains(b, `lang="vi"`) || !strings.Contains(b, "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ") {
@@ -392,14 +350,12 @@ func TestTrustedProxies(t *testing.T) {
 		{[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, "127.0.0.1:1", "127.0.0.1"},
 	} {
 		logs.Reset()
-		st, _ := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
-		defer st.Close()
-		svc := campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
-		srv, err := server.New(server.Config{PublicURL: publicURL, TrustedProxies: tt.trusted, AccessLog: true},
-			svc, st, server.NewMetrics(svc.CacheLen), slog.New(slog.NewJSONHandler(&logs, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newApp(t, func() config.Config {
+			c := testConfig(t)
+			c.TrustedProxies, c.AccessLog = tt.trusted, true
+			return c
+		}(), withLog(slog.New(slog.NewJSONHandler(&logs, nil))))
+		srv := f.srv
 		r := httptest.NewRequest("GET", "/healthz", nil)
 		r.RemoteAddr = tt.peer
 		r.Header.Set("X-Forwarded-For", "198.51.100.7")
@@ -433,10 +389,7 @@ func BenchmarkServeCachedBadge(b *testing.B) {
 		{"svg-accesslog", true, "/b/bnv.svg?size=192&theme=light", false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			f := newFixture(b, server.Config{AccessLog: bc.log})
-			if bc.log {
-				f = newFixtureWithLog(b, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			}
+			f := newFixtureWith(b, withLog(slog.New(slog.NewJSONHandler(io.Discard, nil))), func(c *config.Config) { c.AccessLog = bc.log })
 			req := httptest.NewRequest("GET", bc.target, nil)
 			w := &discard{h: http.Header{}}
 			f.h.ServeHTTP(w, req)
@@ -452,25 +405,11 @@ func BenchmarkServeCachedBadge(b *testing.B) {
 	}
 }
 
-func newFixtureWithLog(t testing.TB, log *slog.Logger) *fixture {
-	f := newFixture(t, server.Config{})
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{PublicURL: publicURL, CacheMaxAge: time.Minute, AccessLog: true}, f.svc, st, server.NewMetrics(f.svc.CacheLen), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{svc: f.svc, srv: srv, h: srv.Handler()}
-}
-
 // TestRandomRequestsKeepTheCacheBounded sends many random paths and query
 // values: every answer is 200, 400 or 404, and the cache never holds more
 // than one entry per valid variant of the one campaign.
 func TestRandomRequestsKeepTheCacheBounded(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	for i := 0; i < 3000; i++ {
@@ -490,7 +429,7 @@ func TestRandomRequestsKeepTheCacheBounded(t *testing.T) {
 }
 
 func TestEmbedScriptRoutes(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	r := f.do(t, "GET", "/embed.js")
 	js := body(t, r)
 	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") ||
@@ -529,7 +468,7 @@ func TestEmbedScriptRoutes(t *testing.T) {
 }
 
 func TestFramePage(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	r := f.do(t, "GET", "/e/bnv?size=256&theme=dark")
 	b := body(t, r)
 	if r.StatusCode != 200 || !strings.Contains(b, `src="https://badge.example.gov.vn/b/bnv.svg?layout=badge&amp;size=256&amp;theme=dark"`) ||
@@ -551,7 +490,7 @@ func TestFramePage(t *testing.T) {
 }
 
 func TestWebmasterPageEscapesAndValidates(t *testing.T) {
-	f := newFixture(t, server.Config{})
+	f := newFixture(t)
 	if _, err := f.svc.Create(context.Background(), campaign.Campaign{
 		Slug: "xss", Title: `<b>T</b>`, Caption: `"><script>alert(1)</script>`, Target: "https://zalo.me/9",
 	}, testActor); err != nil {

@@ -129,7 +129,7 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 			return err
 		}
 		if r.Expect != 0 && r.Expect != before.Version {
-			return apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
+			return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
 		}
 		if r.Proposal != 0 {
 			var status string

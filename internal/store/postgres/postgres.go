@@ -32,10 +32,6 @@ var migrations embed.FS
 type Store struct {
 	pool *pgxpool.Pool
 	cfg  *pgx.ConnConfig
-	// PollEvery is the backstop: Watch reports a change at least this
-	// often even when no notification arrives, so a lost notification
-	// delays a replica by at most this long.
-	PollEvery time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -55,7 +51,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %v", err)
 	}
-	s := &Store{pool: pool, cfg: pcfg.ConnConfig, PollEvery: 2 * time.Second}
+	s := &Store{pool: pool, cfg: pcfg.ConnConfig}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -156,12 +152,12 @@ func notify(ctx context.Context, tx pgx.Tx, what string) error {
 	return err
 }
 
-// Watch implements campaign.Watcher: LISTEN first, then call changed (so
-// a change made between the two is read), then call it again on every
-// notification, and at least every PollEvery as a backstop. It returns
-// when the listening connection fails; the caller re-watches, which reads
-// everything again.
-func (s *Store) Watch(ctx context.Context, changed func()) error {
+// Watch implements campaign.Watcher: LISTEN first, then call changed("")
+// (so a change made between the two is read), then call it with the slug
+// each notification names ("" for '*', after a load). It returns when the
+// listening connection fails; the caller re-watches, which reads
+// everything again, and polls meanwhile.
+func (s *Store) Watch(ctx context.Context, changed func(slug string)) error {
 	conn, err := pgx.ConnectConfig(ctx, s.cfg)
 	if err != nil {
 		return classify(err)
@@ -170,20 +166,18 @@ func (s *Store) Watch(ctx context.Context, changed func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return classify(err)
 	}
-	changed()
+	changed("")
 	for {
-		wctx, cancel := context.WithTimeout(ctx, s.PollEvery)
-		_, err := conn.WaitForNotification(wctx)
-		cancel()
+		n, err := conn.WaitForNotification(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case err == nil, errors.Is(err, context.DeadlineExceeded):
-			// A notification, or the backstop poll. Drain what else is
-			// queued so a burst of changes makes one re-read.
-			changed()
-		default:
+		case err != nil:
 			return classify(err)
+		case n.Payload == "*" || n.Payload == "":
+			changed("")
+		default:
+			changed(n.Payload)
 		}
 	}
 }

@@ -97,6 +97,9 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 			id, c.Version, c.Target, by.Name, formatTime(c.CreatedAt)); err != nil {
 			return err
 		}
+		if err := changed(ctx, tx, c.Slug); err != nil {
+			return err
+		}
 		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
 		e.At = c.CreatedAt
 		return appendAudit(ctx, tx, e)
@@ -118,6 +121,9 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		if out, err = getCampaign(ctx, tx, c.Slug); err != nil {
 			return err
 		}
+		if err := changed(ctx, tx, c.Slug); err != nil {
+			return err
+		}
 		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
 		e.At = c.UpdatedAt
 		return appendAudit(ctx, tx, e)
@@ -134,7 +140,7 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 			return err
 		}
 		if r.Expect != 0 && r.Expect != before.Version {
-			return apperr.Conflictf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
+			return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
 		}
 		if r.Proposal != 0 {
 			var status string
@@ -168,6 +174,9 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET target = ?, version = ?, updated_at = ? WHERE slug = ?",
 			r.Target, c.Version, formatTime(r.At), r.Slug); err != nil {
+			return err
+		}
+		if err := changed(ctx, tx, r.Slug); err != nil {
 			return err
 		}
 		e := audit.New(by, "campaign."+r.Kind, r.Slug,

@@ -215,6 +215,6 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 				return err
 			}
 		}
-		return nil
+		return changed(ctx, tx, "*")
 	})
 }

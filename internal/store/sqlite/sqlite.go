@@ -185,23 +185,48 @@ func parseNullTime(s sql.NullString) (*time.Time, error) {
 // WatchInterval is how often Watch looks for commits by other connections.
 const WatchInterval = 200 * time.Millisecond
 
+// keepChanges is how many rows of campaign_changes are kept.
+const keepChanges = 1000
+
+// changed records, in tx, that the campaign named slug ("*": every one)
+// changed, for the watchers of every process on this file.
+func changed(ctx context.Context, tx *sql.Tx, slug string) error {
+	res, err := tx.ExecContext(ctx, "INSERT INTO campaign_changes (slug) VALUES (?)", slug)
+	if err != nil {
+		return err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if seq%100 == 0 {
+		_, err = tx.ExecContext(ctx, "DELETE FROM campaign_changes WHERE seq <= ?", seq-keepChanges)
+	}
+	return err
+}
+
 // Watch implements campaign.Watcher. SQLite has no notifications, but
 // PRAGMA data_version, read on one connection, changes whenever any other
-// connection (in this process or another) commits: reading it is a few
-// microseconds, so polling it often costs nothing and a rotation made by
-// `oabadge rotate` reaches a running server within WatchInterval.
-func (s *Store) Watch(ctx context.Context, changed func()) error {
+// connection (in this process or another) commits: reading it costs a few
+// microseconds, so it is polled often, and only when it moved is
+// campaign_changes read, to name the campaigns that changed. A commit that
+// touched no campaign (a sign-in, a count flush) calls nothing.
+func (s *Store) Watch(ctx context.Context, changedFn func(slug string)) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var last int64
-	if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&last); err != nil {
+	var version, last int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 		return err
 	}
-	// Read after the first data_version, so nothing committed in between is missed.
-	changed()
+	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM campaign_changes").Scan(&last); err != nil {
+		return err
+	}
+	// Read everything after taking both marks, so nothing committed in
+	// between is missed.
+	changedFn("")
 	t := time.NewTicker(WatchInterval)
 	defer t.Stop()
 	for {
@@ -214,11 +239,59 @@ func (s *Store) Watch(ctx context.Context, changed func()) error {
 		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 			return err
 		}
-		if v != last {
-			last = v
-			changed()
+		if v == version {
+			continue
+		}
+		version = v
+		slugs, next, err := changesSince(ctx, conn, last)
+		if err != nil {
+			return err
+		}
+		last = next
+		for _, slug := range slugs {
+			changedFn(slug)
 		}
 	}
+}
+
+// changesSince returns the distinct campaigns changed after seq ("" for
+// all of them, when some rows were pruned or one says '*'), and the new mark.
+func changesSince(ctx context.Context, conn *sql.Conn, seq int64) ([]string, int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT seq, slug FROM campaign_changes WHERE seq > ? ORDER BY seq", seq)
+	if err != nil {
+		return nil, seq, err
+	}
+	defer rows.Close()
+	var out []string
+	seen := map[string]bool{}
+	first, all := true, false
+	next := seq
+	for rows.Next() {
+		var n int64
+		var slug string
+		if err := rows.Scan(&n, &slug); err != nil {
+			return nil, seq, err
+		}
+		if first && n != seq+1 && seq != 0 {
+			all = true // rows in between were pruned: we cannot tell which
+		}
+		first = false
+		next = n
+		if slug == "*" {
+			all = true
+		}
+		if !seen[slug] {
+			seen[slug] = true
+			out = append(out, slug)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, seq, err
+	}
+	if all {
+		return []string{""}, next, nil
+	}
+	return out, next, nil
 }
 
 // IntegrityCheck runs SQLite's own consistency check and returns its

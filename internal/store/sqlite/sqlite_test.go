@@ -89,8 +89,8 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 	a, b := open(t, path), open(t, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changed := make(chan struct{}, 8)
-	go a.Watch(ctx, func() { changed <- struct{}{} })
+	changed := make(chan string, 8)
+	go a.Watch(ctx, func(slug string) { changed <- slug })
 	<-changed // the initial call
 	now := time.Now().UTC()
 	if err := b.CreateCampaign(ctx, campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Direct, CreatedAt: now, UpdatedAt: now}, audit.Actor{Name: "cli"}); err != nil {
@@ -98,7 +98,10 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 	}
 	start := time.Now()
 	select {
-	case <-changed:
+	case slug := <-changed:
+		if slug != "x" {
+			t.Errorf("changed(%q), want the campaign written, \"x\"", slug)
+		}
 		t.Logf("noticed another connection's commit after %v", time.Since(start))
 	case <-time.After(30 * time.Second):
 		t.Fatal("the watcher never noticed another connection's commit")

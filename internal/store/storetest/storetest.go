@@ -220,8 +220,8 @@ func Run(t *testing.T, open Opener) {
 		if _, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/2222", t0), bob); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/evil", t0), bob); apperr.KindOf(err) != apperr.Conflict {
-			t.Fatalf("Rotate with stale version 1 = %v, want a Conflict", err)
+		if _, err := s.Rotate(ctx, rot("bnv", 1, "https://zalo.me/evil", t0), bob); apperr.KindOf(err) != apperr.PreconditionFailed {
+			t.Fatalf("Rotate with stale version 1 = %v, want PreconditionFailed", err)
 		}
 		c, _ := s.Campaign(ctx, "bnv")
 		h, _ := s.History(ctx, "bnv")
@@ -249,9 +249,9 @@ func Run(t *testing.T, open Opener) {
 			switch {
 			case err == nil:
 				wins++
-			case apperr.KindOf(err) == apperr.Conflict:
+			case apperr.KindOf(err) == apperr.PreconditionFailed:
 			default:
-				t.Errorf("Rotate: %v, want success or Conflict", err)
+				t.Errorf("Rotate: %v, want success or PreconditionFailed", err)
 			}
 		}
 		c, _ := s.Campaign(ctx, "bnv")
@@ -294,6 +294,7 @@ func Run(t *testing.T, open Opener) {
 		if d, _ := s.Proposal(ctx, p.ID); d.Status != campaign.Applied {
 			t.Errorf("after Rotate the proposal is %s, want applied", d.Status)
 		}
+		r.Expect = 0 // past the version check: the proposal's own state refuses it
 		if _, err := s.Rotate(ctx, r, bob); apperr.KindOf(err) != apperr.Conflict {
 			t.Errorf("applying a proposal twice = %v, want Conflict", err)
 		}
@@ -470,7 +471,7 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
-	t.Run("WatchSeesChanges", func(t *testing.T) {
+	t.Run("WatchNamesWhatChanged", func(t *testing.T) {
 		s := open(t)
 		w, ok := s.(campaign.Watcher)
 		if !ok {
@@ -478,12 +479,32 @@ func Run(t *testing.T, open Opener) {
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		changed := make(chan struct{}, 16)
+		changed := make(chan string, 16)
 		done := make(chan error, 1)
-		go func() { done <- w.Watch(ctx, func() { changed <- struct{}{} }) }()
-		waitFor(t, changed, "the initial call")
+		go func() { done <- w.Watch(ctx, func(slug string) { changed <- slug }) }()
+		if got := waitFor(t, changed, "the initial call"); got != "" {
+			t.Errorf("the initial call names %q, want \"\" (read everything)", got)
+		}
 		mustCreate(t, s, sample("bnv"))
-		waitFor(t, changed, "a call after CreateCampaign")
+		if got := waitFor(t, changed, "a call after CreateCampaign"); got != "bnv" {
+			t.Errorf("after CreateCampaign(bnv), changed(%q), want \"bnv\"", got)
+		}
+		// Writes that touch no campaign must not make anyone re-read: the
+		// next call after them is for the next campaign change.
+		a, err := auth.NewAccount("watcher", "viewer", "a-long-enough-password", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateAccount(ctx, a, audit.Actor{Name: "cli:root", Role: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, s, sample("tinh"))
+		if got := waitFor(t, changed, "a call after the second CreateCampaign"); got != "tinh" {
+			t.Errorf("after an account, counts and CreateCampaign(tinh), changed(%q), want \"tinh\" alone", got)
+		}
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Watch returned %v after cancel", err)
@@ -493,11 +514,14 @@ func Run(t *testing.T, open Opener) {
 
 // waitFor waits for one signal. The bound is generous: it only keeps a
 // broken watcher from hanging the suite, it is not a latency assertion.
-func waitFor(t *testing.T, c <-chan struct{}, what string) {
+func waitFor[T any](t *testing.T, c <-chan T, what string) T {
 	t.Helper()
 	select {
-	case <-c:
+	case v := <-c:
+		return v
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no %s", what)
 	}
+	var zero T
+	return zero
 }

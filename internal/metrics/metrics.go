@@ -1,8 +1,12 @@
-package server
+// Package metrics holds oabadge's Prometheus series: HTTP requests by route
+// and status, badge renders and cache use, in a registry of their own (not
+// the global one) so tests can start several servers in one process.
+package metrics
 
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,8 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 )
 
-// Metrics are the Prometheus series the server exports. They live in their
-// own registry (not the global one) so tests can start several servers.
+// Metrics are the series one process exports.
 type Metrics struct {
 	Registry *prometheus.Registry
 
@@ -24,13 +27,15 @@ type Metrics struct {
 	hits     prometheus.Counter
 	misses   prometheus.Counter
 
+	cacheLen atomic.Pointer[func() int]
+
 	mu     sync.RWMutex
-	routes map[string]*routeMetrics
+	routes map[string]*Route
 }
 
-// routeMetrics caches one route's series so the serving path does not look
+// Route caches one route's series so the serving path does not look
 // labels up (and allocate) on every request.
-type routeMetrics struct {
+type Route struct {
 	name     string
 	duration prometheus.Observer
 	mu       sync.RWMutex
@@ -38,9 +43,9 @@ type routeMetrics struct {
 	parent   *Metrics
 }
 
-// NewMetrics registers oabadge's series, with the Go runtime and process
-// collectors, in a new registry. cacheLen reports the badge cache's size.
-func NewMetrics(cacheLen func() int) *Metrics {
+// New registers oabadge's series, with the Go runtime and process
+// collectors, in a new registry.
+func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,18 +68,26 @@ func NewMetrics(cacheLen func() int) *Metrics {
 		misses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "oabadge_badge_cache_misses_total", Help: "Badge requests that had to render.",
 		}),
-		routes: map[string]*routeMetrics{},
+		routes: map[string]*Route{},
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.renders, m.renderS, m.hits, m.misses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "oabadge_badge_cache_entries", Help: "Rendered variants held in memory.",
-		}, func() float64 { return float64(cacheLen()) }),
+		}, func() float64 {
+			if f := m.cacheLen.Load(); f != nil {
+				return float64((*f)())
+			}
+			return 0
+		}),
 	)
 	return m
 }
 
 var _ campaign.Observer = (*Metrics)(nil)
+
+// SetCacheLen sets what reports the badge cache's size.
+func (m *Metrics) SetCacheLen(f func() int) { m.cacheLen.Store(&f) }
 
 // CacheHit implements campaign.Observer.
 func (m *Metrics) CacheHit() { m.hits.Inc() }
@@ -92,8 +105,8 @@ func (m *Metrics) Rendered(v badge.Variant, d time.Duration, err error) {
 	m.renderS.WithLabelValues(v.Format.String(), v.Layout.String()).Observe(d.Seconds())
 }
 
-// route returns the series of the route pattern name, creating them once.
-func (m *Metrics) route(name string) *routeMetrics {
+// Route returns the series of the route pattern name, creating them once.
+func (m *Metrics) Route(name string) *Route {
 	m.mu.RLock()
 	r := m.routes[name]
 	m.mu.RUnlock()
@@ -103,13 +116,14 @@ func (m *Metrics) route(name string) *routeMetrics {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r = m.routes[name]; r == nil {
-		r = &routeMetrics{name: name, duration: m.duration.WithLabelValues(name), byCode: map[int]prometheus.Counter{}, parent: m}
+		r = &Route{name: name, duration: m.duration.WithLabelValues(name), byCode: map[int]prometheus.Counter{}, parent: m}
 		m.routes[name] = r
 	}
 	return r
 }
 
-func (r *routeMetrics) observe(code int, d time.Duration) {
+// Observe records one request that answered code after d.
+func (r *Route) Observe(code int, d time.Duration) {
 	r.duration.Observe(d.Seconds())
 	r.mu.RLock()
 	c := r.byCode[code]

@@ -1,0 +1,237 @@
+// Package app builds oabadge from its configuration, in one place: the
+// store, the services and the HTTP server, wired together. The command
+// line's every subcommand and every test that needs the whole program
+// start it through New, so the wiring exists once.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/config"
+	"github.com/oabadge/oabadge/internal/metrics"
+	"github.com/oabadge/oabadge/internal/server"
+	"github.com/oabadge/oabadge/internal/store"
+	"github.com/oabadge/oabadge/internal/store/postgres"
+	"github.com/oabadge/oabadge/internal/store/sqlite"
+)
+
+// Options are what a caller sets beyond the configuration.
+type Options struct {
+	// Version is the build's version, shown in /readyz and the audit trail.
+	Version string
+	// Log receives the program's log; nil discards it.
+	Log *slog.Logger
+	// Now is the clock; nil is time.Now. Tests fix it.
+	Now func() time.Time
+}
+
+// App is oabadge assembled: the store and the services over it. Its
+// fields are for the command line and tests to call; the wiring between
+// them is New's.
+type App struct {
+	Config     config.Config
+	Store      store.Store
+	Metrics    *metrics.Metrics
+	Campaigns  *campaign.Service
+	Auth       *auth.Service
+	Compliance *compliance.Service
+	Log        *slog.Logger
+
+	opts Options
+
+	srvOnce sync.Once
+	srv     *server.Server
+	srvErr  error
+}
+
+// New opens the store cfg names and builds the services over it. The
+// snapshot of campaigns is read before New returns. Close the App when done.
+func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	st, err := Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, opts: opts}
+	a.Campaigns = campaign.NewService(st, campaign.Config{
+		Policy:       campaign.Policy{Hosts: cfg.AllowHosts},
+		PublicURL:    cfg.PublicURL,
+		TwoPerson:    cfg.TwoPerson,
+		PollInterval: cfg.PollInterval,
+		Observer:     a.Metrics,
+		Logger:       opts.Log,
+		Now:          opts.Now,
+	})
+	a.Metrics.SetCacheLen(a.Campaigns.CacheLen)
+	a.Auth = auth.NewService(st, auth.Config{Log: opts.Log, Now: opts.Now})
+	a.Compliance = compliance.NewService(st, campaignSlugs{a.Campaigns}, compliance.Config{
+		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
+		Counter: compliance.NewCounter(0, opts.Now),
+		Log:     opts.Log,
+		Now:     opts.Now,
+	})
+	if err := a.Campaigns.Refresh(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("reading campaigns: %w", err)
+	}
+	return a, nil
+}
+
+// Open opens the store a DSN names: sqlite:PATH or postgres://…. It returns
+// a nil interface on error, never one holding a nil pointer.
+func Open(ctx context.Context, dsn string) (store.Store, error) {
+	if store.IsPostgres(dsn) {
+		pg, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return pg, nil
+	}
+	path, err := store.SQLitePath(dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// campaignSlugs tells the compliance service which campaigns are served.
+type campaignSlugs struct{ svc *campaign.Service }
+
+func (c campaignSlugs) Slugs() []string {
+	list := c.svc.List()
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = x.Slug
+	}
+	return out
+}
+
+// Server returns the HTTP server over the services, built on first use.
+func (a *App) Server() (*server.Server, error) {
+	a.srvOnce.Do(func() {
+		a.srv, a.srvErr = server.New(server.Config{
+			PublicURL:      a.Config.PublicURL,
+			CacheMaxAge:    a.Config.CacheMaxAge,
+			TrustedProxies: a.Config.TrustedProxies,
+			AccessLog:      a.Config.AccessLog,
+			Version:        a.opts.Version,
+		}, server.Deps{
+			Campaigns:  a.Campaigns,
+			Auth:       a.Auth,
+			Compliance: a.Compliance,
+			Audit:      a.Store,
+			Store:      a.Store,
+			Metrics:    a.Metrics,
+			Log:        a.Log,
+		})
+	})
+	return a.srv, a.srvErr
+}
+
+// Handler returns the root HTTP handler, for tests that drive it directly.
+func (a *App) Handler() (http.Handler, error) {
+	s, err := a.Server()
+	if err != nil {
+		return nil, err
+	}
+	return s.Handler(), nil
+}
+
+// HTTP server limits. Echo's own server has none; without them a client
+// that trickles its headers holds a connection and a goroutine forever.
+const (
+	readTimeout    = 15 * time.Second
+	writeTimeout   = 30 * time.Second
+	idleTimeout    = 120 * time.Second
+	maxHeaderBytes = 16 << 10
+)
+
+// Serve serves HTTP on ln until ctx ends, with the background work a
+// server does (following the store, scheduled rotations and checks,
+// writing counts), then drains: /readyz fails for the drain delay, in-flight
+// requests finish within the shutdown timeout, and the counts are written
+// one last time.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv, err := a.Server()
+	if err != nil {
+		return err
+	}
+	c := a.Config
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var background sync.WaitGroup
+	background.Go(func() { _ = a.Campaigns.Run(runCtx) })
+	background.Go(func() { a.Compliance.FlushEvery(runCtx, c.CountFlush) }) // flushes once more when runCtx ends
+	if c.CheckEvery > 0 {
+		background.Go(func() { a.Compliance.Every(runCtx, c.CheckEvery) })
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	a.Log.Info("serving", "addr", ln.Addr().String(), "public_url", c.PublicURL)
+
+	select {
+	case err := <-serveErr:
+		cancel()
+		background.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	srv.Drain()
+	if c.DrainDelay > 0 {
+		a.Log.Info("stopping: /readyz fails; still serving while load balancers catch up", "drain_delay", c.DrainDelay)
+		time.Sleep(c.DrainDelay)
+	}
+	a.Log.Info("shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout)
+	sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer scancel()
+	err = hs.Shutdown(sctx)
+	cancel() // after the last request: the final flush counts it
+	background.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// Demo is the campaign created on first start, so a newcomer sees a badge at once.
+func Demo(target string) campaign.Campaign {
+	return campaign.Campaign{
+		Slug:    "bnv",
+		Title:   "Zalo OA Bộ Nội vụ",
+		Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ",
+		Target:  target,
+		QRMode:  campaign.Direct,
+	}
+}

@@ -1,0 +1,295 @@
+package compliance
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/auth"
+)
+
+// Campaigns is what the compliance service needs to know of campaigns:
+// which are served, to check and report on.
+type Campaigns interface {
+	// Slugs returns the served campaigns' slugs, ordered.
+	Slugs() []string
+}
+
+// Config is what a Service needs besides its store.
+type Config struct {
+	Checker *Checker
+	// Counter counts impressions and clicks on the serving path; the
+	// service flushes it.
+	Counter *Counter
+	Log     *slog.Logger
+	// Now is the clock; tests fix it.
+	Now func() time.Time
+}
+
+// Service owns the agency register, the counts, the homepage checks and the
+// report: every rule about them lives here, for the console, the API and
+// the command line alike. Anyone signed in reads; an editor imports the
+// register; an admin (or the schedule) runs a check of the whole register.
+type Service struct {
+	store     Store
+	campaigns Campaigns
+	cfg       Config
+
+	mu      sync.Mutex
+	running bool
+	last    time.Time
+}
+
+// NewService returns a Service over st for the campaigns cs serves.
+func NewService(st Store, cs Campaigns, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Counter == nil {
+		cfg.Counter = NewCounter(0, cfg.Now)
+	}
+	if cfg.Checker == nil {
+		cfg.Checker = &Checker{}
+	}
+	return &Service{store: st, campaigns: cs, cfg: cfg}
+}
+
+// Counter returns the counter the serving path adds impressions to.
+func (s *Service) Counter() *Counter { return s.cfg.Counter }
+
+// ErrRunning is returned while a check of the register runs already.
+var ErrRunning = apperr.Conflictf("a check of the register is running already; wait for it to finish")
+
+// Import reads a CSV register from r and imports all of it or, with any bad
+// line, nothing: the error then names every bad line (apperr details). It
+// returns how many agencies were created and updated. It needs an editor.
+func (s *Service) Import(ctx context.Context, r io.Reader, by auth.Caller) (created, updated int, err error) {
+	if err := by.Require(auth.Editor); err != nil {
+		return 0, 0, err
+	}
+	as, err := ParseCSV(r)
+	var ie *ImportError
+	switch {
+	case errors.As(err, &ie):
+		details := make([]apperr.Detail, len(ie.Rows))
+		for i, x := range ie.Rows {
+			details[i] = apperr.Detail{Line: x.Line, Reason: x.Reason}
+		}
+		return 0, 0, apperr.WithDetails(apperr.Invalid, ie.Error(), details)
+	case err != nil && apperr.KindOf(err) == apperr.Internal:
+		return 0, 0, apperr.Invalidf("%s", err.Error()) // what the file holds
+	case err != nil:
+		return 0, 0, err // a kind already: a body over its limit, say
+	}
+	return s.store.ImportAgencies(ctx, as, s.cfg.Now().UTC(), by.Actor())
+}
+
+// Agencies returns the register, ordered by name.
+func (s *Service) Agencies(ctx context.Context) ([]Agency, error) { return s.store.Agencies(ctx) }
+
+// Agency returns agency id with its checks, newest first (at most limit).
+func (s *Service) Agency(ctx context.Context, id int64, limit int) (Agency, []Result, error) {
+	if id < 1 {
+		return Agency{}, nil, apperr.NotFoundf("no such agency")
+	}
+	a, err := s.store.Agency(ctx, id)
+	if err != nil {
+		return Agency{}, nil, err
+	}
+	rs, err := s.store.AgencyResults(ctx, id, limit)
+	return a, rs, err
+}
+
+// Statuses a report can be filtered by: the check statuses, and whether an
+// agency counts as compliant.
+var ReportStatuses = []string{"compliant", "noncompliant", "unchecked", Embedded, Missing, Blocked, Unreachable, HTTPError}
+
+// ReportFilter selects rows of a report.
+type ReportFilter struct {
+	Campaign string // empty: the first campaign
+	Kind     Kind
+	Status   string
+}
+
+// Validate checks f's kind and status against their fixed lists.
+func (f ReportFilter) Validate() error {
+	ok := f.Kind == ""
+	for _, k := range Kinds {
+		ok = ok || k == f.Kind
+	}
+	if !ok {
+		return apperr.BadRequestf("kind must be one of department, unit, district, commune, other")
+	}
+	ok = f.Status == ""
+	for _, st := range ReportStatuses {
+		ok = ok || st == f.Status
+	}
+	if !ok {
+		return apperr.BadRequestf("status must be one of compliant, noncompliant, unchecked, embedded, missing, blocked, unreachable, http_error")
+	}
+	return nil
+}
+
+// Report builds the report for f's campaign and returns it with the rows f
+// selects.
+func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, []Row, error) {
+	if err := f.Validate(); err != nil {
+		return Report{}, nil, err
+	}
+	slugs := s.campaigns.Slugs()
+	if f.Campaign == "" && len(slugs) > 0 {
+		f.Campaign = slugs[0]
+	}
+	found := false
+	for _, x := range slugs {
+		found = found || x == f.Campaign
+	}
+	if !found {
+		return Report{}, nil, apperr.NotFoundf("no campaign %q", f.Campaign)
+	}
+	as, err := s.store.Agencies(ctx)
+	if err != nil {
+		return Report{}, nil, err
+	}
+	latest, err := s.store.LatestResults(ctx)
+	if err != nil {
+		return Report{}, nil, err
+	}
+	now := s.cfg.Now()
+	counts, err := s.store.Counts(ctx, Day(now.AddDate(0, 0, -29)))
+	if err != nil {
+		return Report{}, nil, err
+	}
+	rep := BuildReport(f.Campaign, as, latest, counts, now)
+	return rep, rep.Filter(f.Kind, f.Status), nil
+}
+
+// StartCheck starts a check of the whole register in the background; one
+// runs at a time. It needs an admin.
+func (s *Service) StartCheck(by auth.Caller) error {
+	if err := by.Require(auth.Admin); err != nil {
+		return err
+	}
+	if !s.begin() {
+		return ErrRunning
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		defer s.end()
+		if _, err := s.check(ctx); err != nil {
+			s.cfg.Log.Warn("check of the register", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Check checks every agency for every campaign now, saves the results and
+// returns them, or ErrRunning. It needs an admin.
+func (s *Service) Check(ctx context.Context, by auth.Caller) ([]Result, error) {
+	if err := by.Require(auth.Admin); err != nil {
+		return nil, err
+	}
+	if !s.begin() {
+		return nil, ErrRunning
+	}
+	defer s.end()
+	return s.check(ctx)
+}
+
+func (s *Service) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return false
+	}
+	s.running = true
+	return true
+}
+
+func (s *Service) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running, s.last = false, time.Now()
+}
+
+func (s *Service) check(ctx context.Context) ([]Result, error) {
+	agencies, err := s.store.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(agencies) == 0 {
+		return nil, apperr.Invalidf("the register is empty: import agencies first")
+	}
+	slugs := s.campaigns.Slugs()
+	start := time.Now()
+	results := s.cfg.Checker.Check(ctx, agencies, slugs)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err := s.store.SaveResults(ctx, results); err != nil {
+		return nil, err
+	}
+	s.cfg.Log.Info("checked the register", "agencies", len(agencies), "campaigns", len(slugs), "results", len(results), "took", time.Since(start))
+	return results, nil
+}
+
+// Running reports whether a check runs now, and when the last one ended.
+func (s *Service) Running() (bool, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running, s.last
+}
+
+// Schedule is who runs scheduled checks.
+var Schedule = auth.Caller{Principal: auth.Principal{Account: "system:schedule", Role: auth.Admin, Via: "system"}}
+
+// Every runs a check every interval until ctx ends.
+func (s *Service) Every(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Check(ctx, Schedule); err != nil && !errors.Is(err, ErrRunning) && ctx.Err() == nil {
+				s.cfg.Log.Warn("scheduled check", "err", err)
+			}
+		}
+	}
+}
+
+// FlushEvery writes the counts every interval until ctx ends, and once more
+// after, so a graceful shutdown loses no count. A failed flush keeps its
+// counts for the next one.
+func (s *Service) FlushEvery(ctx context.Context, interval time.Duration) {
+	c := s.cfg.Counter
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := c.Flush(fctx, s.store); err != nil {
+				s.cfg.Log.Error("flushing counts at shutdown", "err", err, "lost", c.Pending())
+			}
+			cancel()
+			return
+		case <-t.C:
+			if err := c.Flush(ctx, s.store); err != nil {
+				s.cfg.Log.Warn("flushing counts; kept for the next try", "err", err, "pending", c.Pending())
+			}
+		}
+	}
+}
+
+// Flush writes the counts now.
+func (s *Service) Flush(ctx context.Context) error { return s.cfg.Counter.Flush(ctx, s.store) }
