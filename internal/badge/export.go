@@ -13,11 +13,11 @@ func TextBoxes(c Content, v Variant) ([]TextBox, error) {
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := Encode(c.Code)
+	cc, err := prepare(c)
 	if err != nil {
 		return nil, err
 	}
-	g, err := layout(m, CleanText(c.Title), CleanText(c.Caption), v)
+	g, err := layout(cc, v)
 	if err != nil {
 		return nil, err
 	}
@@ -41,4 +41,34 @@ func TextBoxes(c Content, v Variant) ([]TextBox, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// CodeGeometry is where a variant's code lands, in device pixels.
+type CodeGeometry struct {
+	// Module is the side of one module; Modules the code's side in modules
+	// (quiet zone not included).
+	Module, Modules int
+	// X, Y are the top-left corner of module (0, 0).
+	X, Y int
+	// EmblemInCode reports that the emblem covers the code's centre (the
+	// code is then at error-correction level H).
+	EmblemInCode bool
+}
+
+// Code lays out c as v and returns where its code lands, so tests and
+// callers can check module sizes without decoding the image.
+func Code(c Content, v Variant) (CodeGeometry, error) {
+	if err := v.Validate(); err != nil {
+		return CodeGeometry{}, err
+	}
+	cc, err := prepare(c)
+	if err != nil {
+		return CodeGeometry{}, err
+	}
+	g, err := layout(cc, v)
+	if err != nil {
+		return CodeGeometry{}, err
+	}
+	m := cc.matrix(v)
+	return CodeGeometry{Module: g.Module, Modules: m.N, X: g.QRX, Y: g.QRY, EmblemInCode: !g.Hole.Empty()}, nil
 }
