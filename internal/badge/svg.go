@@ -114,7 +114,7 @@ func glyphRuns(lines []textLine) (svgText, error) {
 		return out, err
 	}
 	var (
-		buf  sfnt.Buffer
+		buf        sfnt.Buffer
 		ids        = map[glyphKey]string{}
 		defined    int
 		defs, body bytes.Buffer
