@@ -234,7 +234,8 @@ func plan(d *doc, c Content, p Paper, m *badge.Matrix) (Layout, error) {
 		// Not enough room: shrink the text blocks' budget, never the code.
 		field = math.Min(width, minField)
 	}
-	l.Module = math.Floor(field/modules*100) / 100 // whole hundredths of a mm
+	// Whole hundredths of a mm, never below the minimum code.
+	l.Module = math.Max(math.Floor(field/modules*100), math.Ceil(p.MinCode/float64(m.N)*100)) / 100
 	l.QuietSize = l.Module * modules
 	l.CodeSize = l.Module * float64(m.N)
 	l.QuietX = (p.Width - l.QuietSize) / 2
