@@ -41,7 +41,7 @@ var phraseList = []struct {
 	{"Phục vụ", false}, {"Quân sự", false}, {"Chỉ huy", false}, {"Thi đua", false},
 	{"Khen thưởng", false}, {"Trung ương", false}, {"Văn thư", false}, {"Lưu trữ", false},
 	{"Đa khoa", false}, {"Trung học", false}, {"phổ thông", false}, {"chuyển đổi số", false},
-	{"Cổng thông tin điện tử", false}, {"Hưng Yên", false}, {"Hà Nội", false},
+	{"Cổng thông tin điện tử", false}, {"khu vực", false}, {"Hưng Yên", false}, {"Hà Nội", false},
 }
 
 var phrases = func() []phrase {
