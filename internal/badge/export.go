@@ -5,6 +5,7 @@ package badge
 // layout keeps its text inside the badge.
 type TextBox struct {
 	Text     string
+	Size     float64 // font size in CSS pixels
 	Min, Max struct{ X, Y float64 }
 }
 
@@ -36,6 +37,7 @@ func TextBoxes(c Content, v Variant) ([]TextBox, error) {
 		m := f.Metrics()
 		var b TextBox
 		b.Text = l.Text
+		b.Size = l.Size / scale
 		b.Min.X, b.Max.X = x/scale, (x+w)/scale
 		b.Min.Y, b.Max.Y = (l.Y-fixedToFloat(m.Ascent))/scale, (l.Y+fixedToFloat(m.Descent))/scale
 		out = append(out, b)

@@ -139,6 +139,9 @@ func layout(c cleaned, v Variant) (geometry, error) {
 		// failing that, the largest code and the best text that fits.
 		textBox := func(mod int) rect {
 			field := float64(mod * units)
+			if mod*(units+2) <= g.W-2*pad {
+				field += float64(2 * mod)
+			}
 			return rect{P, P + field + gap, W - 2*P, H - 2*P - field - gap}
 		}
 		var st stack
@@ -154,6 +157,12 @@ func layout(c cleaned, v Variant) (geometry, error) {
 			st, _ = arrange(c, textBox(top), W/15, W/17, minText, true)
 		}
 		side := g.Module * units
+		// One more module of light around the quiet zone where the width
+		// allows: on the dark theme a blurred frame bleeds into a quiet
+		// zone of exactly four modules.
+		if side+2*g.Module <= g.W-2*pad {
+			side += 2 * g.Module
+		}
 		g.FieldX, g.FieldY, g.FieldSize = (g.W-side)/2, pad, side
 		if c.title == "" && c.caption == "" {
 			g.FieldY = (g.H - side) / 2
@@ -166,6 +175,9 @@ func layout(c cleaned, v Variant) (geometry, error) {
 		g.frame(H)
 		g.Module = max(1, (g.H-2*pad)/units)
 		side := g.Module * units
+		if side+2*g.Module <= g.H-2*pad {
+			side += 2 * g.Module
+		}
 		g.FieldX, g.FieldY, g.FieldSize = pad+(g.H-2*pad-side)/2, (g.H-side)/2, side
 		g.placeCode(m, c.emblem != nil && m.ec == ecH)
 		left := float64(g.FieldX+side) + P
