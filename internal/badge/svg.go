@@ -79,9 +79,10 @@ func encodeSVG(m *Matrix, g geometry, label string) ([]byte, error) {
 }
 
 // svgImage embeds the emblem as a PNG at twice the box's size, for
-// high-density screens.
+// high-density screens, and at most svgEmblemPixels square: past that the
+// SVG grows by kilobytes for detail nobody sees beside a title.
 func svgImage(b *bytes.Buffer, e *Emblem, r rect) {
-	side := min(EmblemSize, int(math.Ceil(r.W*2)))
+	side := min(svgEmblemPixels, int(math.Ceil(r.W*2)))
 	img := e.scaled(side)
 	var p bytes.Buffer
 	var src image.Image = img
@@ -96,6 +97,8 @@ func svgImage(b *bytes.Buffer, e *Emblem, r rect) {
 }
 
 // svgText is the glyph definitions and the text that uses them.
+const svgEmblemPixels = 128
+
 type svgText struct{ defs, body []byte }
 
 type glyphKey struct {
