@@ -13,15 +13,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// SVGFontFamily is the font stack written into SVG text. DejaVu Sans comes
-// first because it is the font the text is measured and wrapped with, and
-// it has every Vietnamese glyph; the others all cover Vietnamese too and are
-// no wider, so a line that fits in DejaVu fits in them.
-const SVGFontFamily = "'DejaVu Sans','Noto Sans','Segoe UI',Roboto,Arial,sans-serif"
-
 // fonts holds the parsed DejaVu faces. DejaVu is chosen because it ships as
 // a Go module (no files to install), has precomposed glyphs for all of
-// Vietnamese, and is the font most Linux desktops already have for SVG text.
+// Vietnamese, and is drawn as paths in SVG, so viewers need not have it.
 var fonts = sync.OnceValues(func() ([2]*opentype.Font, error) {
 	regular, err := opentype.Parse(dejavusans.TTF)
 	if err != nil {
