@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"flag"
 	"fmt"
+	"image/color"
 	"image/png"
 	"io"
 	"math"
@@ -148,20 +149,28 @@ func TestSVGIsSafe(t *testing.T) {
 
 // allowed are the only SVG elements and attributes the renderer writes.
 var allowed = map[string]map[string]bool{
-	"svg":   {"xmlns": true, "width": true, "height": true, "viewBox": true, "role": true, "aria-label": true},
+	"svg":   {"xmlns": true, "xlink": true, "width": true, "height": true, "viewBox": true, "role": true, "aria-label": true},
 	"title": {},
+	"defs":  {},
 	"rect":  {"x": true, "y": true, "width": true, "height": true, "rx": true, "fill": true, "stroke": true, "stroke-width": true},
-	"path":  {"stroke": true, "stroke-width": true, "shape-rendering": true, "d": true},
-	"g":     {"font-family": true},
-	"text":  {"x": true, "y": true, "font-size": true, "fill": true, "text-anchor": true, "font-weight": true},
+	"path":  {"id": true, "stroke": true, "stroke-width": true, "shape-rendering": true, "d": true},
+	"g":     {"fill": true, "transform": true},
+	"use":   {"href": true, "x": true},
+	"image": {"x": true, "y": true, "width": true, "height": true, "href": true},
 }
 
 func checkSVG(t testing.TB, b []byte) {
 	t.Helper()
 	d := xml.NewDecoder(bytes.NewReader(b))
+	used, defined := map[string]bool{}, map[string]bool{}
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
+			for id := range used {
+				if !defined[id] {
+					t.Fatalf("SVG uses #%s, which it does not define", id)
+				}
+			}
 			return
 		}
 		if err != nil {
@@ -178,6 +187,24 @@ func checkSVG(t testing.TB, b []byte) {
 				// attribute that could hold a URL or a handler is allowed.
 				if !attrs[a.Name.Local] {
 					t.Fatalf("SVG element <%s> has attribute %s=%q\n%s", x.Name.Local, a.Name.Local, a.Value, b)
+				}
+				if a.Name.Local != "href" {
+					continue
+				}
+				// The only links: a glyph in this document, an embedded PNG.
+				switch {
+				case x.Name.Local == "use" && strings.HasPrefix(a.Value, "#"):
+					used[a.Value[1:]] = true
+				case x.Name.Local == "image" && strings.HasPrefix(a.Value, "data:image/png;base64,"):
+				default:
+					t.Fatalf("SVG element <%s> links to %.40q", x.Name.Local, a.Value)
+				}
+			}
+			if x.Name.Local == "path" {
+				for _, a := range x.Attr {
+					if a.Name.Local == "id" {
+						defined[a.Value] = true
+					}
 				}
 			}
 		case xml.ProcInst, xml.Directive:
@@ -300,7 +327,7 @@ func TestGolden(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%v (run with -update to create it)", err)
 					}
-					if !bytes.Equal(got, want) {
+					if !sameImage(t, f, got, want) {
 						t.Errorf("Render(%s) differs from %s (run with -update if the change is intended)", v, path)
 					}
 				})
@@ -368,4 +395,41 @@ func TestPNGStatesItsResolution(t *testing.T) {
 	if _, err := badge.Render(demo, badge.Variant{Format: badge.SVG, Size: badge.PrintSize, Density: 1}); err == nil {
 		t.Error("an SVG at the print size was rendered")
 	}
+}
+
+// sameImage compares SVGs byte for byte and PNGs pixel for pixel (and by
+// their pHYs chunk): the PNG compressor's output changes between Go
+// releases, the pixels must not.
+func sameImage(t *testing.T, f badge.Format, a, b []byte) bool {
+	t.Helper()
+	if f == badge.SVG {
+		return bytes.Equal(a, b)
+	}
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return false
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return false
+	}
+	r := ia.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if color.NRGBAModel.Convert(ia.At(x, y)) != color.NRGBAModel.Convert(ib.At(x, y)) {
+				return false
+			}
+		}
+	}
+	phys := func(p []byte) []byte {
+		i := bytes.Index(p, []byte("pHYs"))
+		if i < 0 || i+13 > len(p) {
+			return nil
+		}
+		return p[i : i+13]
+	}
+	return bytes.Equal(phys(a), phys(b))
 }

@@ -29,12 +29,13 @@ func encodePNG(m *Matrix, g geometry) ([]byte, error) {
 	}
 	fill(img, image.Rect(g.FieldX, g.FieldY, g.FieldX+g.FieldSize, g.FieldY+g.FieldSize), g.Pal.QRLight)
 	dark := image.NewUniform(g.Pal.QRDark)
-	for y := 0; y < m.N; y++ {
-		for x := 0; x < m.N; x++ {
-			if m.Dark(x, y) {
-				px, py := g.QRX+x*g.Module, g.QRY+y*g.Module
-				draw.Draw(img, image.Rect(px, py, px+g.Module, py+g.Module), dark, image.Point{}, draw.Src)
-			}
+	m.runs(g.Hole, func(x, y, n int) {
+		px, py := g.QRX+x*g.Module, g.QRY+y*g.Module
+		draw.Draw(img, image.Rect(px, py, px+n*g.Module, py+g.Module), dark, image.Point{}, draw.Src)
+	})
+	for _, r := range []rect{g.InCode, g.Beside} {
+		if g.Emblem != nil && r.W > 0 {
+			drawEmblem(img, g.Emblem, r)
 		}
 	}
 	for _, l := range g.Lines {
@@ -62,6 +63,13 @@ func encodePNG(m *Matrix, g geometry) ([]byte, error) {
 		return nil, err
 	}
 	return withDPI(b.Bytes(), g.DPI), nil
+}
+
+// drawEmblem draws e into r, snapped to whole pixels so it stays sharp.
+func drawEmblem(dst *image.RGBA, e *Emblem, r rect) {
+	x, y := int(math.Round(r.X)), int(math.Round(r.Y))
+	side := int(math.Round(r.W))
+	draw.Draw(dst, image.Rect(x, y, x+side, y+side), e.scaled(side), image.Point{}, draw.Over)
 }
 
 // withDPI inserts a pHYs chunk after IHDR, stating the resolution the
@@ -165,6 +173,32 @@ func toPaletted(img *image.RGBA) *image.Paletted {
 				last, lastIdx, haveLast = key, i, true
 			}
 			dst[x] = lastIdx
+		}
+	}
+	return out
+}
+
+// toPalettedNRGBA is toPaletted for an emblem's non-premultiplied pixels.
+func toPalettedNRGBA(img *image.NRGBA) *image.Paletted {
+	b := img.Bounds()
+	out := image.NewPaletted(b, nil)
+	index := make(map[uint32]uint8, 256)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(b.Min.X, y):]
+		dst := out.Pix[out.PixOffset(b.Min.X, y):]
+		for x := 0; x < b.Dx(); x++ {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			key := uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
+			i, ok := index[key]
+			if !ok {
+				if len(out.Palette) == 256 {
+					return nil
+				}
+				i = uint8(len(out.Palette))
+				index[key] = i
+				out.Palette = append(out.Palette, color.NRGBA{p[0], p[1], p[2], p[3]})
+			}
+			dst[x] = i
 		}
 	}
 	return out

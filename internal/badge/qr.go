@@ -3,6 +3,7 @@ package badge
 import (
 	"errors"
 	"fmt"
+	"image"
 	"unicode/utf8"
 
 	"github.com/boombuler/barcode/qr"
@@ -25,7 +26,16 @@ const MaxContentBytes = 122
 type Matrix struct {
 	N    int
 	dark []bool
+	ec   ecLevel
 }
+
+// ecLevel is a code's error-correction level.
+type ecLevel uint8
+
+const (
+	ecM ecLevel = iota // 15 % of the code may be damaged
+	ecH                // 30 %: room for an emblem over the centre
+)
 
 // Dark reports whether the module at column x, row y is dark.
 func (m *Matrix) Dark(x, y int) bool { return m.dark[y*m.N+x] }
@@ -47,7 +57,15 @@ func Encode(content string) (*Matrix, error) {
 	if len(content) > MaxContentBytes {
 		return nil, fmt.Errorf("badge: QR content is %d bytes, at most %d fit a code that scans at every size", len(content), MaxContentBytes)
 	}
-	code, err := qr.Encode(content, qr.M, qr.Auto)
+	return encode(content, ecM)
+}
+
+func encode(content string, level ecLevel) (*Matrix, error) {
+	l := qr.M
+	if level == ecH {
+		l = qr.H
+	}
+	code, err := qr.Encode(content, l, qr.Auto)
 	if err != nil {
 		return nil, fmt.Errorf("badge: encoding QR: %w", err)
 	}
@@ -55,7 +73,7 @@ func Encode(content string) (*Matrix, error) {
 	if n > MaxModules {
 		return nil, fmt.Errorf("badge: QR content needs %d modules, at most %d fit every size", n, MaxModules)
 	}
-	m := &Matrix{N: n, dark: make([]bool, n*n)}
+	m := &Matrix{N: n, dark: make([]bool, n*n), ec: level}
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
 			r, _, _, _ := code.At(x, y).RGBA()
@@ -68,15 +86,19 @@ func Encode(content string) (*Matrix, error) {
 // Runs calls fn for every horizontal run of dark modules: row y, first
 // column x, n modules long. Drawing a run as one rectangle keeps SVG paths
 // short and PDF pages light.
-func (m *Matrix) Runs(fn func(x, y, n int)) {
+func (m *Matrix) Runs(fn func(x, y, n int)) { m.runs(image.Rectangle{}, fn) }
+
+// runs is Runs with the modules inside hole taken as light.
+func (m *Matrix) runs(hole image.Rectangle, fn func(x, y, n int)) {
+	dark := func(x, y int) bool { return m.Dark(x, y) && !image.Pt(x, y).In(hole) }
 	for y := 0; y < m.N; y++ {
 		for x := 0; x < m.N; {
-			if !m.Dark(x, y) {
+			if !dark(x, y) {
 				x++
 				continue
 			}
 			n := 1
-			for x+n < m.N && m.Dark(x+n, y) {
+			for x+n < m.N && dark(x+n, y) {
 				n++
 			}
 			fn(x, y, n)
@@ -84,3 +106,27 @@ func (m *Matrix) Runs(fn func(x, y, n int)) {
 		}
 	}
 }
+
+// EncodeWithHole encodes content at error-correction level H and returns
+// the square of modules to leave light in its centre for an emblem (about
+// 14 % of the code's area, which level H recovers with room to spare). It
+// fails for content too long for such a code; callers then print the
+// plain code from Encode.
+func EncodeWithHole(content string) (*Matrix, image.Rectangle, error) {
+	if _, err := Encode(content); err != nil {
+		return nil, image.Rectangle{}, err
+	}
+	m, err := encode(content, ecH)
+	if err != nil {
+		return nil, image.Rectangle{}, err
+	}
+	if m.N > maxHoledModules {
+		return nil, image.Rectangle{}, fmt.Errorf("badge: content too long for a code with an emblem (%d modules at level H)", m.N)
+	}
+	k := holeModules(m.N)
+	o := (m.N - k) / 2
+	return m, image.Rect(o, o, o+k, o+k), nil
+}
+
+// RunsAround is Runs with the modules inside hole taken as light.
+func (m *Matrix) RunsAround(hole image.Rectangle, fn func(x, y, n int)) { m.runs(hole, fn) }

@@ -13,15 +13,9 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// SVGFontFamily is the font stack written into SVG text. DejaVu Sans comes
-// first because it is the font the text is measured and wrapped with, and
-// it has every Vietnamese glyph; the others all cover Vietnamese too and are
-// no wider, so a line that fits in DejaVu fits in them.
-const SVGFontFamily = "'DejaVu Sans','Noto Sans','Segoe UI',Roboto,Arial,sans-serif"
-
 // fonts holds the parsed DejaVu faces. DejaVu is chosen because it ships as
 // a Go module (no files to install), has precomposed glyphs for all of
-// Vietnamese, and is the font most Linux desktops already have for SVG text.
+// Vietnamese, and is drawn as paths in SVG, so viewers need not have it.
 var fonts = sync.OnceValues(func() ([2]*opentype.Font, error) {
 	regular, err := opentype.Parse(dejavusans.TTF)
 	if err != nil {
@@ -49,23 +43,33 @@ func face(size float64, bold bool) (font.Face, error) {
 // CleanText returns s as it is drawn: NFC-normalised (so text typed in NFD,
 // as some Vietnamese keyboards and Mac file systems produce, renders to the
 // same bytes as NFC), with control and format characters dropped and runs of
-// white space collapsed to one space.
+// white space collapsed to one space. A run that holds a no-break space
+// (U+00A0, or its narrow and figure forms) becomes one no-break space
+// instead, so that a title can keep two syllables on one line; it is drawn
+// as a space. White space at either end is dropped.
 func CleanText(s string) string {
 	s = norm.NFC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
+	var space rune // the pending separator: 0, ' ' or NBSP
 	for _, r := range s {
 		switch {
+		case r == NBSP || r == '\u202f' || r == '\u2007':
+			if b.Len() > 0 {
+				space = NBSP
+			}
+			continue
 		case unicode.IsSpace(r):
-			space = b.Len() > 0
+			if b.Len() > 0 && space == 0 {
+				space = ' '
+			}
 			continue
 		case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs):
 			continue
 		}
-		if space {
-			b.WriteByte(' ')
-			space = false
+		if space != 0 {
+			b.WriteRune(space)
+			space = 0
 		}
 		b.WriteRune(r)
 	}
@@ -83,73 +87,37 @@ type block struct {
 	lines []string
 	size  float64
 	bold  bool
+	width float64 // of the widest line
 }
 
 // lineHeight is the distance between baselines, as a multiple of the size.
 const lineHeight = 1.25
 
-// fit wraps text into at most maxWidth × maxHeight pixels, trying the sizes
-// from largest to smallest; at the smallest it cuts the text with an
-// ellipsis rather than let it overflow. It never returns lines wider than
-// maxWidth (a single word wider than the box is broken between letters).
-func fit(text string, sizes []float64, maxWidth, maxHeight float64, bold bool) (block, error) {
-	for i, size := range sizes {
-		f, err := face(size, bold)
-		if err != nil {
-			return block{}, err
-		}
-		maxLines := int(maxHeight / (size * lineHeight))
-		if maxLines < 1 {
-			maxLines = 1
-		}
-		m := func(s string) float64 { return measure(f, s) }
-		lines := Wrap(m, text, maxWidth)
-		if len(lines) <= maxLines {
-			return block{lines: lines, size: size, bold: bold}, nil
-		}
-		if i == len(sizes)-1 {
-			lines = lines[:maxLines]
-			lines[maxLines-1] = Ellipsize(m, lines[maxLines-1], maxWidth)
-			return block{lines: lines, size: size, bold: bold}, nil
-		}
+// fitLines wraps text at size into as many lines as maxHeight holds (at
+// least one). ok is false when it does not fit whole or could only be
+// wrapped by breaking a phrase; with cut, the lines that fit are kept and
+// the last one ends with an ellipsis.
+func fitLines(text string, size float64, bold bool, maxWidth, maxHeight float64, cut bool) (block, bool) {
+	f, err := face(size, bold)
+	if err != nil {
+		// The embedded fonts parse; this cannot happen.
+		return block{}, false
 	}
-	return block{}, nil
-}
-
-// Measure returns the width of a string in some font.
-type Measure func(string) float64
-
-// Wrap breaks text into lines no wider than width as measure counts it, at
-// spaces where it can and between letters where a word alone is too wide.
-// The poster package wraps with its PDF fonts through it too.
-func Wrap(measure Measure, text string, width float64) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		try := word
-		if line != "" {
-			try = line + " " + word
+	maxLines := max(1, int(maxHeight/(size*lineHeight)))
+	m := func(s string) float64 { return measure(f, s) }
+	lines, ok := WrapIn(m, text, maxWidth, maxLines)
+	if len(lines) > maxLines {
+		if !cut {
+			return block{}, false
 		}
-		if measure(try) <= width {
-			line = try
-			continue
-		}
-		if line != "" {
-			lines = append(lines, line)
-			line = ""
-		}
-		// The word alone may still be too wide: break it between letters.
-		for measure(word) > width {
-			cut := fitPrefix(measure, word, width)
-			lines = append(lines, word[:cut])
-			word = word[cut:]
-		}
-		line = word
+		lines = lines[:maxLines]
+		lines[maxLines-1] = Ellipsize(m, lines[maxLines-1], maxWidth)
 	}
-	if line != "" {
-		lines = append(lines, line)
+	b := block{lines: lines, size: size, bold: bold}
+	for _, l := range lines {
+		b.width = max(b.width, m(l))
 	}
-	return lines
+	return b, ok
 }
 
 // fitPrefix returns the byte length of the longest prefix of s (at least

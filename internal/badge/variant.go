@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Format is the image encoding of a badge.
@@ -78,8 +79,50 @@ const PrintDPI = 300
 // high-density screens. SVG is resolution-independent and ignores density.
 var Densities = [...]int{1, 2}
 
-// MinCardSize is the narrowest card: below it the code would be too small to scan.
+// MinCardSize is the narrowest card Validate accepts. Cards of this size
+// were handed out and keep answering, but their code cannot get
+// MinModulePixels per module in a box 128 pixels tall: see Offered.
 const MinCardSize = 256
+
+// ReferenceCode is the content offered sizes are judged by: a Zalo OA link
+// with a 19-digit id, the longest the OAs in use have.
+const ReferenceCode = "https://zalo.me/1234567890123456789"
+
+// referenceUnits is ReferenceCode's side in modules, quiet zone included.
+var referenceUnits = sync.OnceValue(func() int {
+	m, err := Encode(ReferenceCode)
+	if err != nil {
+		panic(err) // a constant that encodes; tests cover it
+	}
+	return m.N + 2*QuietZone
+})
+
+// Offered reports whether v is a variant to offer webmasters: valid, and
+// with at least MinModulePixels device pixels per module for
+// ReferenceCode at density 1. Variants that are valid but not offered
+// (the 128-pixel badge and qr, the 256-pixel card) still render, with the
+// largest code they hold, because pages already embed them; the page that
+// builds snippets offers only these.
+func (v Variant) Offered() bool {
+	if v.Validate() != nil {
+		return false
+	}
+	d := v
+	d.Density = 1
+	return maxModule(d, referenceUnits()) >= MinModulePixels
+}
+
+// OfferedSizes returns the screen sizes (not the print size) offered for
+// layout l, smallest first.
+func OfferedSizes(l Layout) []int {
+	var out []int
+	for _, s := range Sizes {
+		if s != PrintSize && (Variant{Format: PNG, Layout: l, Size: s, Density: 1}).Offered() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // Variant names one renderable form of a badge. The zero value is an SVG
 // badge at the smallest size in the light theme.
