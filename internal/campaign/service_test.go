@@ -25,7 +25,8 @@ func (c *counter) CacheHit()                                    { c.hits.Add(1) 
 func (c *counter) CacheMiss()                                   { c.misses.Add(1) }
 func (c *counter) Rendered(badge.Variant, time.Duration, error) { c.renders.Add(1) }
 
-var testActor = auth.Caller{Principal: auth.Principal{Account: "tester", Role: auth.Admin}, IP: "192.0.2.1", UserAgent: "go test"}
+// testActor is an operator at the command line: its changes apply at once.
+var testActor = auth.Operator("tester", "go test")
 
 // badgeOf serves variant v of slug as a request does: Lookup, then Badge.
 func badgeOf(ctx context.Context, svc *campaign.Service, slug string, v badge.Variant) (*campaign.Asset, error) {
@@ -69,7 +70,7 @@ var bnv = campaign.Campaign{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Capti
 
 func create(t *testing.T, svc *campaign.Service, c campaign.Campaign) campaign.Campaign {
 	t.Helper()
-	got, err := svc.Create(context.Background(), c, testActor)
+	got, _, err := svc.Create(context.Background(), c, testActor)
 	if err != nil {
 		t.Fatalf("Create(%s): %v", c.Slug, err)
 	}
@@ -220,7 +221,7 @@ func TestCreateValidates(t *testing.T) {
 		{Slug: "ok", Title: "t", Caption: "c", Target: bnv.Target, QRMode: "sideways"},
 	}
 	for _, c := range bad {
-		if _, err := svc.Create(context.Background(), c, testActor); apperr.KindOf(err) != apperr.Invalid {
+		if _, _, err := svc.Create(context.Background(), c, testActor); apperr.KindOf(err) != apperr.Invalid {
 			t.Errorf("Create(%+v) = %v, want Invalid", c, err)
 		}
 	}
@@ -233,7 +234,7 @@ func TestCreateValidates(t *testing.T) {
 	if got.Caption != bnv.Caption {
 		t.Errorf("Create stored caption %q, want the NFC form %q", got.Caption, bnv.Caption)
 	}
-	if _, err := svc.Create(context.Background(), bnv, testActor); apperr.KindOf(err) != apperr.Conflict {
+	if _, _, err := svc.Create(context.Background(), bnv, testActor); apperr.KindOf(err) != apperr.Conflict {
 		t.Errorf("second Create(bnv) = %v, want Conflict", err)
 	}
 }
@@ -307,7 +308,7 @@ func BenchmarkBadgeHit(b *testing.B) {
 	}
 	defer st.Close()
 	svc := campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
-	if _, err := svc.Create(context.Background(), bnv, testActor); err != nil {
+	if _, _, err := svc.Create(context.Background(), bnv, testActor); err != nil {
 		b.Fatal(err)
 	}
 	ctx, v := context.Background(), badge.DefaultVariant(badge.SVG)

@@ -34,6 +34,8 @@ func (s *Server) adminRoutes() {
 	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.signedIn(s.apiHistory))
 	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.signedIn(s.apiSetTarget))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.signedIn(s.apiRollback))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/disable", s.signedIn(s.apiSetDisabled(true)))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/enable", s.signedIn(s.apiSetDisabled(false)))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.signedIn(s.limited(s.costly, "previews", s.apiPreview)))
 
 	s.handle(http.MethodGet, p+"/proposals", s.signedIn(s.apiProposals))
@@ -100,6 +102,7 @@ func (s *Server) apiLogout(c echo.Context) error {
 type adminCampaign struct {
 	campaignJSON
 	OAIDs     []string  `json:"oa_ids"`
+	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -114,11 +117,14 @@ func (s *Server) adminView(c campaign.Campaign) adminCampaign {
 	if ids == nil {
 		ids = []string{}
 	}
-	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, CreatedAt: c.CreatedAt}
+	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, Disabled: c.Disabled, CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) apiCampaigns(c echo.Context) error {
-	list := s.campaigns.List()
+	list, err := s.campaigns.All(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	out := make([]adminCampaign, 0, len(list))
 	for _, x := range list {
 		out = append(out, s.adminView(x))
@@ -170,14 +176,22 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	if b.Layout != nil {
 		x.Layout = *b.Layout
 	}
-	x, err := s.campaigns.Create(c.Request().Context(), x, caller(c))
+	x, prop, err := s.campaigns.Create(c.Request().Context(), x, caller(c))
 	if err != nil {
 		return err
 	}
+	if prop != nil {
+		return s.apiJSON(c, http.StatusAccepted, map[string]any{"proposal": proposalView(*prop)})
+	}
+	c.Response().Header().Set("ETag", versionTag(x.Version))
 	return s.apiJSON(c, http.StatusCreated, s.adminView(x))
 }
 
 func (s *Server) apiUpdateCampaign(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
 	var b campaignBody
 	if err := decode(c, &b); err != nil {
 		return err
@@ -190,11 +204,20 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
 	}
-	x, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, caller(c))
-	if err != nil {
-		return err
+	x, prop, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, expect, caller(c))
+	return s.changed(c, x, prop, err)
+}
+
+// apiSetDisabled serves POST …/disable and …/enable.
+func (s *Server) apiSetDisabled(disabled bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		expect, err := ifMatch(c)
+		if err != nil {
+			return err
+		}
+		x, prop, err := s.campaigns.SetDisabled(c.Request().Context(), c.Param("slug"), disabled, expect, caller(c))
+		return s.changed(c, x, prop, err)
 	}
-	return s.apiJSON(c, http.StatusOK, s.adminView(x))
 }
 
 type revisionJSON struct {
@@ -241,28 +264,29 @@ type targetBody struct {
 }
 
 type proposalJSON struct {
-	ID          int64      `json:"id"`
-	Campaign    string     `json:"campaign"`
-	Target      string     `json:"target"`
-	Kind        string     `json:"kind"`
-	BaseVersion int64      `json:"base_version"`
-	Proposer    string     `json:"proposer"`
-	RunAt       *time.Time `json:"run_at,omitempty"`
-	Status      string     `json:"status"`
-	Approver    string     `json:"approver,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	ID          int64           `json:"id"`
+	Campaign    string          `json:"campaign"`
+	Target      string          `json:"target,omitempty"`
+	Kind        string          `json:"kind"`
+	Fields      campaign.Update `json:"fields,omitzero"`
+	BaseVersion int64           `json:"base_version"`
+	Proposer    string          `json:"proposer"`
+	RunAt       *time.Time      `json:"run_at,omitempty"`
+	Status      string          `json:"status"`
+	Approver    string          `json:"approver,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	DecidedAt   *time.Time      `json:"decided_at,omitempty"`
 }
 
 func proposalView(p campaign.Proposal) proposalJSON {
-	return proposalJSON{ID: p.ID, Campaign: p.Slug, Target: p.Target, Kind: p.Kind, BaseVersion: p.BaseVersion, Proposer: p.Proposer,
+	return proposalJSON{ID: p.ID, Campaign: p.Slug, Target: p.Target, Kind: p.Kind, Fields: p.Fields, BaseVersion: p.BaseVersion, Proposer: p.Proposer,
 		RunAt: p.RunAt, Status: p.Status, Approver: p.Approver, Reason: p.Reason, CreatedAt: p.CreatedAt, DecidedAt: p.DecidedAt}
 }
 
-// rotated answers a rotation or rollback: 200 with the campaign when it
-// applied, 202 with the proposal when it waits.
-func (s *Server) rotated(c echo.Context, x campaign.Campaign, prop *campaign.Proposal, err error) error {
+// changed answers a change: 200 with the campaign when it applied, 202
+// with the proposal when it waits.
+func (s *Server) changed(c echo.Context, x campaign.Campaign, prop *campaign.Proposal, err error) error {
 	if err != nil {
 		return err
 	}
@@ -283,8 +307,8 @@ func (s *Server) apiSetTarget(c echo.Context) error {
 		return err
 	}
 	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At, Kind: "rotate"}, caller(c))
-	return s.rotated(c, x, prop, err)
+		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At}, caller(c))
+	return s.changed(c, x, prop, err)
 }
 
 type rollbackBody struct {
@@ -302,7 +326,7 @@ func (s *Server) apiRollback(c echo.Context) error {
 		return err
 	}
 	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, caller(c))
-	return s.rotated(c, x, prop, err)
+	return s.changed(c, x, prop, err)
 }
 
 type previewBody struct {

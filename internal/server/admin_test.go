@@ -123,7 +123,7 @@ func seedAdminTemplate(ctx context.Context, a *app.App) (map[string]string, erro
 		{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ", Target: "https://zalo.me/1111"},
 		{Slug: "pinned", Title: "Pinned", Caption: "Pinned", Target: "https://zalo.me/1111", OAIDs: []string{"1111", "2222"}},
 	} {
-		if _, err := a.Campaigns.Create(ctx, c, testActor); err != nil {
+		if _, _, err := a.Campaigns.Create(ctx, c, testActor); err != nil {
 			return nil, err
 		}
 	}
@@ -579,16 +579,30 @@ func jsonString(v any) string {
 // that bare badge URLs follow them while explicit ones still win.
 func TestCampaignLook(t *testing.T) {
 	f := newAdminFixture(t, false)
-	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "neon"}); code != 422 {
+	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "neon"}, "If-Match", `"1"`); code != 422 {
 		t.Errorf("an unknown theme = %d %v", code, body)
 	}
-	code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark", "layout": "card"})
-	if code != 200 || dig(body, "look", "theme") != "dark" || dig(body, "look", "layout") != "card" {
-		t.Fatalf("setting the look = %d %v", code, body)
+	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark"}); code != 428 {
+		t.Errorf("a change without If-Match = %d %v, want 428", code, body)
+	}
+	// An editor's change of the look waits for an admin, like a rotation.
+	code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark", "layout": "card"}, "If-Match", `"1"`)
+	if code != 202 {
+		t.Fatalf("an editor setting the look = %d %v, want 202 (a proposal)", code, body)
+	}
+	if bare := body2(t, f.do(t, "GET", "/b/bnv.svg")); strings.Contains(bare, "#111827") {
+		t.Error("an editor's proposed look was served before approval")
+	}
+	id := itoaF(dig(body, "proposal", "id"))
+	if code, body, _ = f.call(t, "alice", "POST", "/api/v1/admin/proposals/"+id+"/approve", nil); code != 200 {
+		t.Fatalf("approving the look = %d %v", code, body)
+	}
+	if code, body, _ = f.call(t, "vi", "GET", "/api/v1/admin/campaigns/bnv", nil); dig(body, "look", "theme") != "dark" || dig(body, "look", "layout") != "card" || body["version"] != 2.0 {
+		t.Fatalf("after approval the campaign = %d %v, want the dark card look at version 2", code, body)
 	}
 	bare := body2(t, f.do(t, "GET", "/b/bnv.svg"))
-	if !strings.Contains(bare, `width="256" height="128"`) || !strings.Contains(bare, "#111827") {
-		t.Errorf("a bare badge URL does not follow the look (dark card at the smallest card size):\n%.300s", bare)
+	if !strings.Contains(bare, `width="384" height="192"`) || !strings.Contains(bare, "#111827") {
+		t.Errorf("a bare badge URL does not follow the look (dark card at the smallest offered card size):\n%.300s", bare)
 	}
 	explicit := body2(t, f.do(t, "GET", "/b/bnv.svg?theme=light&layout=badge&size=192"))
 	if !strings.Contains(explicit, `width="192" height="240"`) || strings.Contains(explicit, "#111827") {

@@ -315,7 +315,10 @@ func (s *Server) consoleLogout(c echo.Context) error {
 func (s *Server) consoleCampaigns(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Campaigns
-	d.Campaigns = s.campaigns.List()
+	var err error
+	if d.Campaigns, err = s.campaigns.All(c.Request().Context()); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "campaigns", d)
 }
 
@@ -401,7 +404,7 @@ func (s *Server) consoleRotate(c echo.Context) error {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
 	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at, Kind: "rotate"}, caller(c))
+		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at}, caller(c))
 	return s.consoleRotated(c, slug, prop, err)
 }
 

@@ -491,7 +491,7 @@ func TestFramePage(t *testing.T) {
 
 func TestWebmasterPageEscapesAndValidates(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.svc.Create(context.Background(), campaign.Campaign{
+	if _, _, err := f.svc.Create(context.Background(), campaign.Campaign{
 		Slug: "xss", Title: `<b>T</b>`, Caption: `"><script>alert(1)</script>`, Target: "https://zalo.me/9",
 	}, testActor); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/oabadge/oabadge/internal/campaign"
@@ -11,12 +12,15 @@ import (
 // in every store so their entries compare.
 func CampaignState(c campaign.Campaign) map[string]any {
 	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout}
+		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout, "disabled": c.Disabled}
 }
 
 // ProposalState is what the audit trail records of a proposal.
 func ProposalState(p campaign.Proposal) map[string]any {
 	v := map[string]any{"id": p.ID, "target": p.Target, "kind": p.Kind, "base_version": p.BaseVersion, "status": p.Status}
+	if !p.Fields.Empty() {
+		v["fields"] = p.Fields
+	}
 	if p.RunAt != nil {
 		v["run_at"] = p.RunAt.UTC()
 	}
@@ -24,6 +28,22 @@ func ProposalState(p campaign.Proposal) map[string]any {
 		v["reason"] = p.Reason
 	}
 	return v
+}
+
+// FieldsColumn is how a proposal's fields are stored: JSON.
+func FieldsColumn(u campaign.Update) (string, error) {
+	b, err := json.Marshal(u)
+	return string(b), err
+}
+
+// ParseFields reads a FieldsColumn value.
+func ParseFields(s string) (campaign.Update, error) {
+	var u campaign.Update
+	if s == "" {
+		return u, nil
+	}
+	err := json.Unmarshal([]byte(s), &u)
+	return u, err
 }
 
 // FormsColumn is how a check's embed forms are stored: comma-separated.

@@ -51,7 +51,7 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			})
 		},
 		func() error {
-			return each("SELECT "+proposalColumns+" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id ORDER BY p.id", func(r pgx.Row) error {
+			return each("SELECT "+proposalColumns+" FROM proposals ORDER BY id", func(r pgx.Row) error {
 				p, err := scanProposal(r)
 				d.Proposals = append(d.Proposals, p)
 				return err
@@ -132,17 +132,21 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		b := &pgx.Batch{}
 		for _, c := range d.Campaigns {
-			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout)
+			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout, c.Disabled)
 		}
 		for _, t := range d.Targets {
 			b.Queue(`INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)
 				SELECT id, $1, $2, $3, $4, $5, $6 FROM campaigns WHERE slug = $7`, t.Version, t.Target, t.Actor, t.CreatedAt, t.Kind, t.Approver, t.Slug)
 		}
 		for _, p := range d.Proposals {
-			b.Queue(`INSERT INTO proposals (id, campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
-				SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM campaigns WHERE slug = $13`,
-				p.ID, p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.Reason, p.CreatedAt, p.DecidedAt, p.Slug)
+			change, err := store.FieldsColumn(p.Fields)
+			if err != nil {
+				return err
+			}
+			b.Queue(`INSERT INTO proposals (id, slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				p.ID, p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.Reason, p.CreatedAt, p.DecidedAt)
 		}
 		for _, a := range d.Accounts {
 			b.Queue("INSERT INTO accounts (id, name, role, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -56,7 +56,7 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			})
 		},
 		func() error {
-			return each("SELECT "+proposalColumns+" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id ORDER BY p.id", func(r scanner) error {
+			return each("SELECT "+proposalColumns+" FROM proposals ORDER BY id", func(r scanner) error {
 				p, err := scanProposal(r)
 				d.Proposals = append(d.Proposals, p)
 				return err
@@ -152,8 +152,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, c := range d.Campaigns {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled); err != nil {
 				return err
 			}
 		}
@@ -164,9 +164,13 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, p := range d.Proposals {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (id, campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
-				SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
-				p.ID, p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, p.Reason, formatTime(p.CreatedAt), nullTime(p.DecidedAt), p.Slug); err != nil {
+			change, err := store.FieldsColumn(p.Fields)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (id, slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.ID, p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, p.Reason, formatTime(p.CreatedAt), nullTime(p.DecidedAt)); err != nil {
 				return err
 			}
 		}

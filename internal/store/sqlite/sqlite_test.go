@@ -68,7 +68,7 @@ func TestReopen(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	c := campaign.Campaign{Slug: "bnv", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Redirect, CreatedAt: now, UpdatedAt: now}
-	if err := s1.CreateCampaign(ctx, c, audit.Actor{Name: "x"}); err != nil {
+	if _, err := s1.Apply(ctx, campaign.Change{Kind: campaign.KindCreate, State: c, At: now}, audit.Actor{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	s1.Close()
@@ -93,7 +93,7 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 	go a.Watch(ctx, func(slug string) { changed <- slug })
 	<-changed // the initial call
 	now := time.Now().UTC()
-	if err := b.CreateCampaign(ctx, campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Direct, CreatedAt: now, UpdatedAt: now}, audit.Actor{Name: "cli"}); err != nil {
+	if _, err := b.Apply(ctx, campaign.Change{Kind: campaign.KindCreate, State: campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", QRMode: campaign.Direct}, At: now}, audit.Actor{Name: "cli"}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
