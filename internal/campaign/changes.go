@@ -473,11 +473,8 @@ func (s *Service) History(ctx context.Context, slug string) ([]Revision, error) 
 // sure the QR code c would carry with it fits every variant. It returns
 // the target in canonical form.
 func (s *Service) CheckTarget(c Campaign, target string) (string, error) {
-	target, err := s.cfg.Policy.Check(target)
+	target, err := s.cfg.Policy.CheckPinned(target, c.OAIDs)
 	if err != nil {
-		return "", err
-	}
-	if err := checkPinned(target, c.OAIDs); err != nil {
 		return "", err
 	}
 	c.Target = target

@@ -305,6 +305,11 @@ func (s *Service) Refresh(ctx context.Context) error {
 			continue
 		}
 		next.bySlug[c.Slug] = s.newEntry(c)
+		if _, err := s.CheckTarget(c, c.Target); err != nil {
+			// Stored before a stricter rule: it keeps serving (a badge
+			// must not vanish), but say so, so an admin re-points it.
+			s.cfg.Logger.Warn("a campaign's stored target would not be allowed today; rotate it", "slug", c.Slug, "target", c.Target, "reason", apperr.Message(err))
+		}
 	}
 	s.swap(old, next.finish())
 	return nil

@@ -47,6 +47,22 @@ var fixed = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T, path string) (*campaign.Service, *sqlite.Store, *counter) {
 	t.Helper()
+	return newServiceConfig(t, path, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
+}
+
+// newServiceWith is a service over the file at path with policy p.
+func newServiceWith(t *testing.T, path string, p campaign.Policy) *campaign.Service {
+	svc, _, _ := newServiceConfig(t, path, campaign.Config{Policy: p})
+	return svc
+}
+
+// newServiceTwoPerson is a service under the two-person rule.
+func newServiceTwoPerson(t *testing.T) (*campaign.Service, *sqlite.Store, *counter) {
+	return newServiceConfig(t, "", campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, TwoPerson: true})
+}
+
+func newServiceConfig(t *testing.T, path string, cfg campaign.Config) (*campaign.Service, *sqlite.Store, *counter) {
+	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "s.db")
 	}
@@ -56,13 +72,11 @@ func newService(t *testing.T, path string) (*campaign.Service, *sqlite.Store, *c
 	}
 	t.Cleanup(func() { st.Close() })
 	obs := &counter{}
-	svc := campaign.NewService(st, campaign.Config{
-		Policy:       campaign.Policy{Hosts: campaign.DefaultHosts},
-		PublicURL:    "https://badge.example.gov.vn",
-		PollInterval: 50 * time.Millisecond,
-		Observer:     obs,
-		Now:          func() time.Time { return fixed },
-	})
+	cfg.PublicURL, cfg.PollInterval, cfg.Observer, cfg.Now = "https://badge.example.gov.vn", 50*time.Millisecond, obs, func() time.Time { return fixed }
+	svc := campaign.NewService(st, cfg)
+	if err := svc.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return svc, st, obs
 }
 
