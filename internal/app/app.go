@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Now:          opts.Now,
 	})
 	a.Metrics.SetCacheLen(a.Campaigns.CacheLen)
-	a.Auth = auth.NewService(st, auth.Config{Log: opts.Log, Now: opts.Now})
+	a.Auth = auth.NewService(st, auth.Config{TwoPerson: cfg.TwoPerson, RequireTOTP: cfg.Require2FA, Log: opts.Log, Now: opts.Now})
 	a.Compliance = compliance.NewService(st, campaignSlugs{a.Campaigns}, compliance.Config{
 		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
 		Counter: compliance.NewCounter(0, opts.Now),

@@ -164,6 +164,9 @@ func (s *Service) propose(ctx context.Context, p Proposal, expect int64, runAt *
 		runAt = nil // a time in the past means now
 	}
 	if s.mayApply(by) && runAt == nil {
+		if err := by.RequireFresh(); err != nil {
+			return Campaign{}, nil, err
+		}
 		c, err := s.applyNow(ctx, Change{Kind: p.Kind, State: c, Expect: cur.Version, At: now}, by)
 		return c, nil, err
 	}
@@ -283,6 +286,9 @@ func (s *Service) Approve(ctx context.Context, id int64, by auth.Caller) (Propos
 	}
 	if p.Proposer == by.Account {
 		return p, apperr.Forbiddenf("you proposed this change; another admin must approve it")
+	}
+	if err := by.RequireFresh(); err != nil {
+		return p, err
 	}
 	now := s.now()
 	if p.RunAt != nil && p.RunAt.After(now) {

@@ -43,8 +43,12 @@ type Config struct {
 	// TrustedProxies are the addresses of reverse proxies whose
 	// X-Forwarded-For is believed. Empty means the TCP peer is the client.
 	TrustedProxies []netip.Prefix
-	// TwoPerson makes every rotation wait for a second admin's approval.
+	// TwoPerson makes every change that alters what citizens see, and
+	// every new admin or raised role, wait for a second admin's approval.
 	TwoPerson bool
+	// Require2FA makes admins enroll a second factor (TOTP) before they
+	// may do anything, and use it at every sign-in.
+	Require2FA bool
 	// Demo creates the demo campaign when the store has none.
 	Demo bool
 	// DemoTarget is the demo campaign's target on first start.
@@ -149,9 +153,12 @@ var settings = []setting{
 	{"trusted-proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted",
 		func(c *Config, v string) error { return setPrefixes(&c.TrustedProxies, v) },
 		func(c *Config) string { return joinPrefixes(c.TrustedProxies) }},
-	{"two-person", "every rotation waits for a second admin's approval",
+	{"two-person", "every change (and every new admin or raised role) waits for a second admin's approval",
 		func(c *Config, v string) error { return setBool(&c.TwoPerson, v) },
 		func(c *Config) string { return strconv.FormatBool(c.TwoPerson) }},
+	{"require-2fa", "admins must enroll a second factor (an authenticator app) and use it to sign in",
+		func(c *Config, v string) error { return setBool(&c.Require2FA, v) },
+		func(c *Config) string { return strconv.FormatBool(c.Require2FA) }},
 	{"demo", "create the demo campaign bnv when the store has no campaign",
 		func(c *Config, v string) error { return setBool(&c.Demo, v) },
 		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
@@ -213,7 +220,11 @@ func (f flagValue) String() string {
 }
 func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
 func (f flagValue) IsBoolFlag() bool {
-	return f.s.flag == "demo" || f.s.flag == "access-log" || f.s.flag == "two-person" || f.s.flag == "reuse-port"
+	switch f.s.flag {
+	case "demo", "access-log", "two-person", "reuse-port", "require-2fa":
+		return true
+	}
+	return false
 }
 
 // Load builds the configuration from defaults, the environment (read through

@@ -75,14 +75,19 @@ func (s *Server) apiJSON(c echo.Context, code int, v any) error {
 type loginBody struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
+	// Code is the second factor, for accounts that have one.
+	Code string `json:"code"`
 }
 
 func (s *Server) apiLogin(c echo.Context) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
 	var b loginBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	secret, ss, err := s.auth.SignIn(c.Request().Context(), b.Name, b.Password, c.RealIP())
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), b.Name, b.Password, b.Code, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,11 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	if b.Layout != nil {
 		x.Layout = *b.Layout
 	}
-	x, prop, err := s.campaigns.Create(c.Request().Context(), x, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.Create(c.Request().Context(), x, who)
 	if err != nil {
 		return err
 	}
@@ -204,7 +213,11 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
 	}
-	x, prop, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, expect, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, expect, who)
 	return s.changed(c, x, prop, err)
 }
 
@@ -215,7 +228,11 @@ func (s *Server) apiSetDisabled(disabled bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		x, prop, err := s.campaigns.SetDisabled(c.Request().Context(), c.Param("slug"), disabled, expect, caller(c))
+		who, err := s.fresh(c)
+		if err != nil {
+			return err
+		}
+		x, prop, err := s.campaigns.SetDisabled(c.Request().Context(), c.Param("slug"), disabled, expect, who)
 		return s.changed(c, x, prop, err)
 	}
 }
@@ -306,8 +323,12 @@ func (s *Server) apiSetTarget(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
 	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At}, caller(c))
+		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At}, who)
 	return s.changed(c, x, prop, err)
 }
 
@@ -325,7 +346,11 @@ func (s *Server) apiRollback(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, who)
 	return s.changed(c, x, prop, err)
 }
 
@@ -391,7 +416,11 @@ func (s *Server) apiApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, who)
 	if err != nil {
 		return err
 	}
@@ -513,10 +542,13 @@ func csvSafe(s string) string {
 }
 
 type accountJSON struct {
-	Name      string    `json:"name"`
-	Role      auth.Role `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-	Disabled  bool      `json:"disabled"`
+	Name         string    `json:"name"`
+	Role         auth.Role `json:"role"`
+	CreatedAt    time.Time `json:"created_at"`
+	Disabled     bool      `json:"disabled"`
+	SecondFactor bool      `json:"second_factor"`
+	PendingRole  auth.Role `json:"pending_role,omitempty"`
+	PendingBy    string    `json:"pending_by,omitempty"`
 }
 
 func (s *Server) apiAccounts(c echo.Context) error {
@@ -526,7 +558,7 @@ func (s *Server) apiAccounts(c echo.Context) error {
 	}
 	out := make([]accountJSON, 0, len(as))
 	for _, a := range as {
-		out = append(out, accountJSON{a.Name, a.Role, a.CreatedAt, a.Disabled})
+		out = append(out, accountView(a))
 	}
 	return s.apiJSON(c, http.StatusOK, map[string]any{"accounts": out})
 }
@@ -546,7 +578,11 @@ func (s *Server) apiCreateAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.apiJSON(c, http.StatusCreated, accountJSON{a.Name, a.Role, a.CreatedAt, false})
+	code := http.StatusCreated
+	if a.PendingRole != "" {
+		code = http.StatusAccepted // a new admin waits for a second admin
+	}
+	return s.apiJSON(c, code, accountView(a))
 }
 
 type tokenJSON struct {

@@ -197,7 +197,8 @@ func TestAdminAuthAndRoles(t *testing.T) {
 		{"vi", "POST", "/api/v1/admin/campaigns", map[string]string{"slug": "x"}, 403},
 		{"ed", "GET", "/api/v1/admin/accounts", nil, 403},
 		{"ed", "POST", "/api/v1/admin/proposals/1/approve", nil, 403},
-		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "viewer"}, 403},
+		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "admin"}, 422},
+		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "viewer", "account": "vi"}, 403},
 		{"alice", "GET", "/api/v1/admin/accounts", nil, 200},
 		{"vi", "GET", "/api/v1/admin/audit", nil, 200},
 	}
@@ -552,21 +553,31 @@ func TestAccountsAndTokensAPI(t *testing.T) {
 	if code, _, _ := f.call(t, "alice", "POST", "/api/v1/admin/accounts", map[string]string{"name": "carol", "role": "editor", "password": password}); code != 409 {
 		t.Errorf("a duplicate account = %d, want 409", code)
 	}
-	if code, _, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "admin", "account": "carol"}); code != 422 {
-		t.Errorf("an admin token for an editor = %d, want 422", code)
+	// A token acts as its owner: an admin minting one for another account
+	// could act as them (and approve their own changes as a second admin).
+	for _, who := range []string{"carol", "bob"} {
+		if code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor", "account": who}); code != 403 {
+			t.Errorf("alice minting a token for %s = %d %v, want 403", who, code, body)
+		}
 	}
-	code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor", "account": "carol"})
+	if ts, _ := f.app.Auth.Tokens(context.Background(), testActor); len(ts) != 4 {
+		t.Errorf("refused tokens were stored: %d tokens", len(ts))
+	}
+	if code, body, _ := f.call(t, "ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "admin"}); code != 403 && code != 422 {
+		t.Errorf("an editor minting an admin token = %d %v, want a refusal", code, body)
+	}
+	code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor"})
 	secret, _ := body["token"].(string)
-	if code != 201 || !strings.HasPrefix(secret, "oab_") {
-		t.Fatalf("creating a token = %d %v", code, body)
+	if code != 201 || !strings.HasPrefix(secret, "oab_") || body["account"] != "alice" {
+		t.Fatalf("creating a token for oneself = %d %v", code, body)
 	}
 	_, body, _ = f.call(t, "alice", "GET", "/api/v1/admin/tokens", nil)
 	if strings.Contains(jsonString(body), secret) || strings.Contains(jsonString(body), "secret") {
 		t.Error("the token list shows a secret")
 	}
-	f.tokens["carol"] = secret
-	if code, _, _ := f.call(t, "carol", "GET", "/api/v1/admin/campaigns", nil); code != 200 {
-		t.Errorf("carol's new token = %d", code)
+	f.tokens["alice-ci"] = secret
+	if code, body, _ := f.call(t, "alice-ci", "GET", "/api/v1/admin/me", nil); code != 200 || body["name"] != "alice" || body["role"] != "admin" {
+		t.Errorf("alice's new editor token = %d %v", code, body)
 	}
 }
 

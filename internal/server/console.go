@@ -25,6 +25,15 @@ import (
 var vietnam = time.FixedZone("UTC+7", 7*3600)
 
 var adminTmpl = template.Must(template.New("admin.html").Funcs(template.FuncMap{
+	"join": strings.Join,
+	"idList": func(ids *[]string) string {
+		if ids == nil || len(*ids) == 0 {
+			return "—"
+		}
+		return strings.Join(*ids, ", ")
+	},
+	"themes":  func() []string { return []string{"light", "dark", "mono"} },
+	"layouts": func() []string { return []string{"badge", "qr", "card"} },
 	"fmtTime": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
@@ -56,6 +65,14 @@ type consoleText struct {
 	Homepage, Parent, Contact, Checks, Reason, FixToSend          string
 	NeverChecked, Imported, CheckStarted                          string
 	Posters, Poster, PlacementScans, Placement, Scans             string
+	MyAccount, MustEnroll, SecondFactor, Code, CodeHelp           string
+	ChangePassword, CurrentPassword, NewPassword, NewPassword2    string
+	TOTPOn, TOTPOff, TOTPSetUp, TOTPScan, TOTPKey, TOTPConfirm    string
+	TOTPRemove, RecoveryHelp, RecoveryLeft, Disable, Enable       string
+	ResetPassword, EndSessions, Reset2FA, SetRole, PendingChanges string
+	Disabled, AwaitsApproval, Actions, Continue                   string
+	NewCampaign, CampaignTitle, Create, EditCampaign, Theme       string
+	Layout, SaveChanges, EnableCampaign, DisableCampaign          string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -83,6 +100,17 @@ var consoleTexts = map[string]consoleText{
 		Checks: "Các lần kiểm tra", Reason: "Lý do", FixToSend: "Cách khắc phục (gửi cho quản trị trang)", NeverChecked: "Chưa kiểm tra lần nào.",
 		Imported: "Đã nhập danh sách.", CheckStarted: "Đã bắt đầu kiểm tra; tải lại trang sau ít phút.",
 		Posters: "Áp phích PDF", Poster: "Áp phích A5", PlacementScans: "Lượt quét mã in theo vị trí", Placement: "Mã vị trí", Scans: "Lượt quét",
+		MyAccount: "Tài khoản của tôi", MustEnroll: "Máy chủ này yêu cầu quản trị viên bật xác thực hai lớp: hãy thiết lập ngay bên dưới.",
+		SecondFactor: "Xác thực hai lớp", Code: "Mã xác thực", CodeHelp: "6 chữ số trong ứng dụng xác thực (hoặc một mã khôi phục)",
+		ChangePassword: "Đổi mật khẩu", CurrentPassword: "Mật khẩu hiện tại", NewPassword: "Mật khẩu mới", NewPassword2: "Nhập lại mật khẩu mới",
+		TOTPOn: "Đang bật", TOTPOff: "Chưa bật", TOTPSetUp: "Thiết lập", TOTPScan: "Quét mã này bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator…), rồi nhập mã 6 chữ số nó hiện ra.",
+		TOTPKey: "Hoặc nhập khóa này", TOTPConfirm: "Xác nhận", TOTPRemove: "Tắt xác thực hai lớp",
+		RecoveryHelp: "Cất các mã khôi phục này ở nơi an toàn: mỗi mã dùng được một lần khi mất điện thoại. Chúng chỉ hiện một lần.",
+		RecoveryLeft: "mã khôi phục còn lại", Disable: "Khóa", Enable: "Mở khóa", ResetPassword: "Đặt lại mật khẩu", EndSessions: "Đăng xuất mọi nơi, thu hồi mã API",
+		Reset2FA: "Gỡ xác thực hai lớp", SetRole: "Đổi vai trò", PendingChanges: "Thay đổi tài khoản chờ duyệt", Disabled: "đã khóa",
+		AwaitsApproval: "chờ quản trị viên khác duyệt", Actions: "Thao tác", Continue: "Tiếp tục",
+		NewCampaign: "Chiến dịch mới", CampaignTitle: "Tiêu đề", Create: "Tạo", EditCampaign: "Sửa chiến dịch", Theme: "Màu", Layout: "Kiểu",
+		SaveChanges: "Lưu thay đổi", EnableCampaign: "Hiển thị lại chiến dịch", DisableCampaign: "Ngừng hiển thị chiến dịch",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -108,6 +136,17 @@ var consoleTexts = map[string]consoleText{
 		Checks: "Checks", Reason: "Reason", FixToSend: "Fix to send to the webmaster", NeverChecked: "Never checked.",
 		Imported: "Register imported.", CheckStarted: "The check started; reload in a few minutes.",
 		Posters: "PDF posters", Poster: "A5 poster", PlacementScans: "Scans of printed codes by placement", Placement: "Placement", Scans: "Scans",
+		MyAccount: "My account", MustEnroll: "This server requires admins to use a second factor: set it up below.",
+		SecondFactor: "Second factor", Code: "Code", CodeHelp: "the 6 digits of your authenticator app (or a recovery code)",
+		ChangePassword: "Change password", CurrentPassword: "Current password", NewPassword: "New password", NewPassword2: "New password again",
+		TOTPOn: "On", TOTPOff: "Off", TOTPSetUp: "Set up", TOTPScan: "Scan this code with an authenticator app (Google Authenticator, Microsoft Authenticator…), then enter the 6-digit code it shows.",
+		TOTPKey: "Or enter this key", TOTPConfirm: "Confirm", TOTPRemove: "Turn the second factor off",
+		RecoveryHelp: "Keep these recovery codes somewhere safe: each works once if the phone is lost. They are shown only this once.",
+		RecoveryLeft: "recovery codes left", Disable: "Disable", Enable: "Enable", ResetPassword: "Reset password", EndSessions: "Sign out everywhere, revoke API tokens",
+		Reset2FA: "Remove second factor", SetRole: "Change role", PendingChanges: "Account changes awaiting approval", Disabled: "disabled",
+		AwaitsApproval: "awaits another admin's approval", Actions: "Actions", Continue: "Continue",
+		NewCampaign: "New campaign", CampaignTitle: "Title", Create: "Create", EditCampaign: "Edit the campaign", Theme: "Theme", Layout: "Layout",
+		SaveChanges: "Save changes", EnableCampaign: "Serve the campaign again", DisableCampaign: "Stop serving the campaign",
 	},
 }
 
@@ -167,6 +206,9 @@ type consoleData struct {
 	Version       int64
 	At            string
 	PreviewURL    string
+	Me            auth.Account
+	TOTPSecret    string
+	RecoveryCodes []string
 }
 
 func (s *Server) consoleRoutes() {
@@ -179,6 +221,10 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(s.limited(s.costly, "previews", s.consolePreviewImage)))
 	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(s.consoleRotate))
 	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(s.consoleRollback))
+	s.handle(http.MethodPost, "/admin/campaigns", s.console(s.consoleCreate))
+	s.handle(http.MethodPost, "/admin/c/:slug/edit", s.console(s.consoleEdit))
+	s.handle(http.MethodPost, "/admin/c/:slug/disable", s.console(s.consoleSetDisabled(true)))
+	s.handle(http.MethodPost, "/admin/c/:slug/enable", s.console(s.consoleSetDisabled(false)))
 	s.handle(http.MethodGet, "/admin/approvals", s.console(s.consoleApprovals))
 	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(s.consoleApprove))
 	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(s.consoleReject))
@@ -201,6 +247,9 @@ func (s *Server) console(h echo.HandlerFunc) echo.HandlerFunc {
 		who, err := s.authenticate(c)
 		if apperr.KindOf(err) == apperr.Unauthorized && c.Request().Method == http.MethodGet {
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		if err == nil && who.MustEnroll && !enrollmentPath(c.Path()) && c.Request().Method == http.MethodGet {
+			return c.Redirect(http.StatusSeeOther, "/admin/account")
 		}
 		if err == nil {
 			c.Set(callerKey, who)
@@ -289,7 +338,10 @@ func safeNext(next string) string {
 }
 
 func (s *Server) consoleLogin(c echo.Context) error {
-	secret, ss, err := s.auth.SignIn(c.Request().Context(), c.FormValue("name"), c.FormValue("password"), c.RealIP())
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), c.FormValue("name"), c.FormValue("password"), c.FormValue("code"), c.RealIP())
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
 			return err
@@ -403,8 +455,12 @@ func (s *Server) consoleRotate(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
 	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at}, caller(c))
+		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at}, who)
 	return s.consoleRotated(c, slug, prop, err)
 }
 
@@ -418,8 +474,67 @@ func (s *Server) consoleRollback(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
-	_, prop, err := s.campaigns.Rollback(c.Request().Context(), slug, to, version, nil, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	_, prop, err := s.campaigns.Rollback(c.Request().Context(), slug, to, version, nil, who)
 	return s.consoleRotated(c, slug, prop, err)
+}
+
+// formIDs reads a list of OA ids typed with commas or spaces.
+func formIDs(v string) []string {
+	return append([]string{}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' })...)
+}
+
+func (s *Server) consoleCreate(c echo.Context) error {
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin", err, "")
+	}
+	x := campaign.Campaign{Slug: c.FormValue("slug"), Title: c.FormValue("title"), Caption: c.FormValue("caption"),
+		Target: c.FormValue("target"), OAIDs: formIDs(c.FormValue("oa_ids"))}
+	_, prop, err := s.campaigns.Create(c.Request().Context(), x, who)
+	switch {
+	case err != nil:
+		return back(c, "/admin", err, "")
+	case prop != nil:
+		return back(c, "/admin", nil, "proposed")
+	}
+	return back(c, "/admin/c/"+x.Slug, nil, "done")
+}
+
+func (s *Server) consoleEdit(c echo.Context) error {
+	slug := c.Param("slug")
+	version, err := formVersion(c, "version")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	title, caption, theme, layout := c.FormValue("title"), c.FormValue("caption"), c.FormValue("theme"), c.FormValue("layout")
+	mode, ids := campaign.QRMode(c.FormValue("qr_mode")), formIDs(c.FormValue("oa_ids"))
+	u := campaign.Update{Title: &title, Caption: &caption, QRMode: &mode, OAIDs: &ids, Theme: &theme, Layout: &layout}
+	_, prop, err := s.campaigns.Update(c.Request().Context(), slug, u, version, who)
+	return s.consoleRotated(c, slug, prop, err)
+}
+
+func (s *Server) consoleSetDisabled(disabled bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		slug := c.Param("slug")
+		version, err := formVersion(c, "version")
+		if err != nil {
+			return back(c, "/admin/c/"+slug, err, "")
+		}
+		who, err := s.fresh(c)
+		if err != nil {
+			return back(c, "/admin/c/"+slug, err, "")
+		}
+		_, prop, err := s.campaigns.SetDisabled(c.Request().Context(), slug, disabled, version, who)
+		return s.consoleRotated(c, slug, prop, err)
+	}
 }
 
 func (s *Server) consoleRotated(c echo.Context, slug string, prop *campaign.Proposal, err error) error {
@@ -447,7 +562,11 @@ func (s *Server) consoleApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/approvals", err, "")
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, who)
 	if err != nil {
 		return back(c, "/admin/approvals", err, "")
 	}
@@ -522,10 +641,20 @@ func (s *Server) consoleAddAccount(c echo.Context) error {
 func (s *Server) consoleCreateToken(c echo.Context) error {
 	_, secret, err := s.auth.CreateToken(c.Request().Context(), c.FormValue("name"), c.FormValue("role"), c.FormValue("account"), caller(c))
 	if err != nil {
-		return back(c, "/admin/accounts", err, "")
+		if caller(c).Role.Allows(auth.Admin) {
+			return back(c, "/admin/accounts", err, "")
+		}
+		return back(c, "/admin/account", err, "")
 	}
 	d := s.consoleBase(c, "")
 	d.Title, d.NewToken = d.T.Accounts, secret
+	if !d.IsAdmin {
+		d.Title = d.T.MyAccount
+		if d.Me, err = s.auth.Me(c.Request().Context(), caller(c)); err != nil {
+			return err
+		}
+		return s.render(c, http.StatusCreated, "account", d)
+	}
 	if err := s.accountsPage(c, &d); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 )
@@ -13,6 +14,19 @@ import (
 func CampaignState(c campaign.Campaign) map[string]any {
 	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
 		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout, "disabled": c.Disabled}
+}
+
+// AccountState is what the audit trail records of an account: never a
+// secret (password hash, second-factor secret, recovery codes).
+func AccountState(a auth.Account) map[string]any {
+	v := map[string]any{"role": a.Role, "disabled": a.Disabled, "second_factor": a.TOTPEnabled}
+	if a.TOTPEnabled {
+		v["recovery_codes_left"] = len(a.Recovery)
+	}
+	if a.PendingRole != "" {
+		v["pending_role"], v["pending_by"] = a.PendingRole, a.PendingBy
+	}
+	return v
 }
 
 // ProposalState is what the audit trail records of a proposal.

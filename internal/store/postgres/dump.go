@@ -149,8 +149,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 				p.ID, p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.Reason, p.CreatedAt, p.DecidedAt)
 		}
 		for _, a := range d.Accounts {
-			b.Queue("INSERT INTO accounts (id, name, role, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6)",
-				a.ID, a.Name, string(a.Role), a.PasswordHash, a.CreatedAt, a.Disabled)
+			b.Queue("INSERT INTO accounts ("+accountColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				append([]any{a.ID, a.Name}, accountValues(a)...)...)
 		}
 		for _, t := range d.Tokens {
 			b.Queue(`INSERT INTO tokens (id, name, account_id, role, secret_hash, created_at, revoked_at, last_used_at)

@@ -175,12 +175,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, a := range d.Accounts {
-			disabled := 0
-			if a.Disabled {
-				disabled = 1
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO accounts (id, name, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?, ?)",
-				a.ID, a.Name, string(a.Role), a.PasswordHash, formatTime(a.CreatedAt), disabled); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				append([]any{a.ID, a.Name}, accountValues(a)...)...); err != nil {
 				return err
 			}
 		}
