@@ -74,7 +74,7 @@ func FuzzCheckPage(f *testing.F) {
 			t.Fatalf("%d results", len(rs))
 		}
 		switch rs[0].Status {
-		case compliance.Embedded, compliance.Missing, compliance.Blocked:
+		case compliance.Embedded, compliance.Missing, compliance.Blocked, compliance.Broken:
 		default:
 			t.Fatalf("status %q (%s) for a page that answered 200", rs[0].Status, rs[0].Reason)
 		}
