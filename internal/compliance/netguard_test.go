@@ -142,3 +142,23 @@ func TestGuardControl(t *testing.T) {
 		t.Error("10.2.0.1 outside the allowed block was allowed")
 	}
 }
+
+// FuzzHostAddr: any host is a name, an address or refused as invalid,
+// never a panic; an address judged public is a global unicast one.
+func FuzzHostAddr(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "2130706433", "0x7f.1", "017700000001", "[::ffff:127.0.0.1]", "64:ff9b::a9fe:a9fe", "portal.example", "1.2.3.4.5", "0x", "fe80::1%eth0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		a, ok, err := parseHostAddr(host)
+		if err != nil && ok {
+			t.Fatalf("parseHostAddr(%q) is both an address and invalid", host)
+		}
+		if !ok {
+			return
+		}
+		if guardAddr(a) == "" && (!a.IsGlobalUnicast() || a.Unmap().IsLoopback() || a.Unmap().IsPrivate()) {
+			t.Fatalf("guardAddr(%s) = public for %q", a, host)
+		}
+	})
+}
