@@ -111,10 +111,18 @@ func parsePublicURL(publicURL string) (*url.URL, error) {
 // a policy sees them (paths matter only to path-restricted sources).
 func badgeTargets(pub *url.URL, slug string) map[Form]*url.URL {
 	return map[Form]*url.URL{
-		FormScript: pub.JoinPath("/embed.js"),
-		FormImage:  pub.JoinPath("/b/" + slug + ".svg"),
-		FormFrame:  pub.JoinPath("/e/" + slug),
+		FormScript: under(pub, "/embed.js"),
+		FormImage:  under(pub, "/b/"+slug+".svg"),
+		FormFrame:  under(pub, "/e/"+slug),
 	}
+}
+
+// under returns the URL of path p under pub (url.JoinPath drops the
+// leading slash when pub has no path).
+func under(pub *url.URL, p string) *url.URL {
+	u := *pub
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = strings.TrimSuffix(pub.Path, "/")+p, "", "", ""
+	return &u
 }
 
 // mergeOne adds pub's origin to the directives of one policy that form

@@ -160,6 +160,17 @@ func (pg *page) blockedBy(f Form, target *url.URL, el element) string {
 	return ""
 }
 
+// scriptsOff reports whether the page's policy sandboxes it without
+// allow-scripts: no script runs and <noscript> content shows.
+func (pg *page) scriptsOff() bool {
+	for _, p := range pg.policies {
+		if flags, ok := p["sandbox"]; ok && !hasToken(flags, "allow-scripts") {
+			return true
+		}
+	}
+	return false
+}
+
 // mixed says whether a page served over https would load u over http,
 // which browsers block for scripts and frames and do not trust for images.
 func (pg *page) mixed(u *url.URL) bool {
@@ -248,7 +259,7 @@ func (r *run) scriptImageURL(slug string, a badgeAttrs) *url.URL {
 	if slices.Contains([]string{"light", "dark", "mono"}, a.theme) {
 		theme = a.theme
 	}
-	u := r.pub.JoinPath("/b/" + slug + ".svg")
+	u := under(r.pub, "/b/"+slug+".svg")
 	u.RawQuery = "size=" + size + "&theme=" + theme + "&layout=" + layout
 	return u
 }
@@ -331,11 +342,19 @@ func (r *run) judge(ctx context.Context, res *Result, pg *page, slug string) {
 			add(FormFrame, r.frameVerdict(ctx, pg, f), false)
 		}
 	}
+	// Where the page's policy turns scripts off (a sandbox without
+	// allow-scripts), browsers render <noscript>: its image is what
+	// every visitor sees.
+	scriptsOff := pg.scriptsOff()
 	for _, im := range pg.imgs {
 		if im.slug == slug && im.noscript {
 			v := r.imageVerdict(ctx, pg, im.src, "the <noscript> image")
-			v.reason += " (for visitors without JavaScript only)"
-			add(FormImage, v, true)
+			if scriptsOff {
+				v.reason += " (the page's CSP sandbox turns scripts off, so browsers show <noscript>)"
+			} else {
+				v.reason += " (for visitors without JavaScript only)"
+			}
+			add(FormImage, v, !scriptsOff)
 		}
 	}
 	res.Findings = findings
