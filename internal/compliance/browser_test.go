@@ -294,3 +294,50 @@ func TestVerdictsMatchChromium(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMergedPolicyInChromium serves every policy of the table that blocks
+// a snippet with the policy MergeCSP makes of it: the checker then says
+// embedded, and Chromium shows the badge with no CSP violation at all.
+func TestMergedPolicyInChromium(t *testing.T) {
+	b := newBrowser(t)
+	o := newBadgeOrigin(t, map[string]string{"bnv": "https://zalo.me/1111"})
+	type merged struct {
+		name, policy string
+		form         compliance.Form
+	}
+	var todo []merged
+	for _, tc := range verdictCases(o) {
+		if tc.form == "" || tc.form == "reserved" || tc.csp == "" {
+			continue // the reserved box's style attribute is the portal's own inline style
+		}
+		form, err := compliance.ParseForm(tc.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := compliance.MergeCSP(tc.csp, o.URL, form)
+		if err != nil {
+			t.Logf("%s: no merge (%v)", tc.name, err)
+			continue
+		}
+		todo = append(todo, merged{tc.name, m, form})
+	}
+	var agencies []compliance.Agency
+	for i, m := range todo {
+		body := o.snippet(map[compliance.Form]string{compliance.FormScript: "script", compliance.FormImage: "img", compliance.FormFrame: "iframe"}[m.form], "bnv")
+		agencies = append(agencies, compliance.Agency{ID: int64(i + 1), Name: m.name, Homepage: portal(t, headPage(m.policy, "", body))})
+	}
+	c := &compliance.Checker{PublicURL: o.URL, Timeout: 10 * time.Second, AllowPrivate: true}
+	results := c.Check(context.Background(), agencies, []string{"bnv"})
+	shown := 0
+	for i, r := range results {
+		s := look(t, b, agencies[i].Homepage)
+		t.Run(todo[i].name, func(t *testing.T) {
+			if r.Status != compliance.Embedded || !s.shown() || len(s.Violations) != 0 {
+				t.Errorf("merged policy %q: checker %s (%s); Chromium %+v", todo[i].policy, r.Status, r.Reason, s)
+				return
+			}
+			shown++
+		})
+	}
+	t.Logf("%d of %d merged policies show the badge with no violation", shown, len(todo))
+}
