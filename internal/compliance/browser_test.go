@@ -3,6 +3,7 @@ package compliance_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,4 +341,63 @@ func TestMergedPolicyInChromium(t *testing.T) {
 		})
 	}
 	t.Logf("%d of %d merged policies show the badge with no violation", shown, len(todo))
+}
+
+// TestRenderCheck runs the --render check on local portals: it records
+// embedded only when the badge's code, read from a screenshot, scans to
+// the campaign's current target.
+func TestRenderCheck(t *testing.T) {
+	chromiumPath(t)
+	o := newBadgeOrigin(t, map[string]string{"bnv": "https://zalo.me/1111", "tinh": "https://zalo.me/2222"})
+	// A private address the render must not reach, though a page asks.
+	private, privateHits := counted(t, "127.0.0.2:0", htmlPage("", "private"))
+	pages := []struct {
+		name, csp, body, slug, want, reason string
+	}{
+		{"image", "", o.snippet("img", "bnv"), "bnv", compliance.Embedded, "image form shows the badge and its code scans to the campaign's current target"},
+		{"script", "", o.snippet("script", "bnv"), "bnv", compliance.Embedded, "script form shows"},
+		{"iframe", "", o.snippet("iframe", "bnv"), "bnv", compliance.Embedded, "iframe form shows"},
+		{"blocked", "img-src 'self'", o.snippet("img", "bnv"), "bnv", compliance.Blocked, "Chromium shows no badge either"},
+		{"rotated", "", o.snippet("img", "tinh"), "tinh", compliance.Broken, "another address than the campaign's current target"},
+		{"hidden", "", `<div style="display:none">` + o.snippet("img", "bnv") + `</div>`, "bnv", compliance.Broken, "no badge appeared"},
+		{"too small", "", strings.Replace(o.snippet("img", "bnv"), `width="192" height="240"`, `width="24" height="30"`, 1), "bnv", compliance.Broken, "does not scan"},
+		{"reaches out", "", o.snippet("img", "bnv") + `<img src="http://` + private + `/x.png"><iframe src="http://` + private + `/"></iframe>`, "bnv", compliance.Embedded, ""},
+	}
+	dir := t.TempDir()
+	var agencies []compliance.Agency
+	for i, p := range pages {
+		agencies = append(agencies, compliance.Agency{ID: int64(i + 1), Name: p.name, Homepage: portal(t, htmlPage(p.csp, p.body))})
+	}
+	c := &compliance.Checker{
+		PublicURL: o.URL, Timeout: 10 * time.Second,
+		AllowAddrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, // the portals and the badge origin; not 127.0.0.2
+		Render: &compliance.Renderer{Dir: dir, Timeout: 40 * time.Second, Code: func(slug string) (string, bool) {
+			return map[string]string{"bnv": "https://zalo.me/1111", "tinh": "https://zalo.me/9999"}[slug], true
+		}},
+	}
+	results := map[string]compliance.Result{}
+	for _, r := range c.Check(context.Background(), agencies, []string{"bnv", "tinh"}) {
+		results[r.Agency+"/"+r.Campaign] = r
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			r := results[p.name+"/"+p.slug]
+			if r.Status != p.want || !strings.Contains(r.Reason, p.reason) || !r.Rendered {
+				t.Errorf("%s (%s), rendered %v; want %s (%q)", r.Status, r.Reason, r.Rendered, p.want, p.reason)
+			}
+			if r.Status == compliance.Embedded {
+				if _, err := os.Stat(filepath.Join(dir, r.Screenshot)); r.Screenshot == "" || err != nil {
+					t.Errorf("no screenshot kept (%q): %v", r.Screenshot, err)
+				}
+			}
+		})
+	}
+	if n := privateHits.Load(); n != 0 {
+		t.Errorf("the render reached a private address %d times", n)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.referred != 0 {
+		t.Errorf("%d requests to this server carried a Referer or an Origin without the checker's mark: a render would count as the portal's impression", o.referred)
+	}
 }

@@ -377,7 +377,7 @@ func (r *run) fetch(ctx context.Context, homepage string, want map[string]bool) 
 	return pg, "", ""
 }
 
-func (r *run) userAgent() string { return "oabadge-checker (+" + r.origin + ")" }
+func (r *run) userAgent() string { return CheckerAgent + " (+" + r.origin + ")" }
 
 // describe turns a fetch error into a status and a reason a webmaster
 // understands. It names kinds of failure only: error texts of the HTTP

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
 
@@ -29,8 +30,9 @@ type badgeOrigin struct {
 	integrity string
 	codes     map[string]string // slug → what its QR encodes
 
-	mu   sync.Mutex
-	hits map[string]int
+	mu       sync.Mutex
+	hits     map[string]int
+	referred int // requests that carried a Referer or an Origin and were not marked as the checker's
 }
 
 func newBadgeOrigin(t testing.TB, codes map[string]string) *badgeOrigin {
@@ -51,6 +53,9 @@ func newBadgeOrigin(t testing.TB, codes map[string]string) *badgeOrigin {
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.hits[r.URL.Path]++
+		if (r.Header.Get("Referer") != "" || r.Header.Get("Origin") != "") && !compliance.IsCheckerRequest(r.UserAgent()) {
+			o.referred++
+		}
 		o.mu.Unlock()
 		h := w.Header()
 		p := r.URL.Path
