@@ -355,7 +355,7 @@ func (r *run) fetch(ctx context.Context, homepage string, want map[string]bool) 
 	req.Header.Set("Accept", "text/html")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		status, reason := describe(err, homepage)
+		status, reason := describe(err, req.URL.String())
 		return nil, status, reason
 	}
 	defer resp.Body.Close()
@@ -370,7 +370,7 @@ func (r *run) fetch(ctx context.Context, homepage string, want map[string]bool) 
 	body := io.LimitReader(resp.Body, r.c.MaxBody+1)
 	n, err := r.parse(pg, body, want)
 	if err != nil && !errors.Is(err, io.EOF) {
-		status, reason := describe(err, homepage)
+		status, reason := describe(err, req.URL.String())
 		return nil, status, reason
 	}
 	pg.truncated = n > r.c.MaxBody
@@ -379,16 +379,17 @@ func (r *run) fetch(ctx context.Context, homepage string, want map[string]bool) 
 
 func (r *run) userAgent() string { return CheckerAgent + " (+" + r.origin + ")" }
 
-// describe turns a fetch error into a status and a reason a webmaster
+// describe turns a fetch error of the request for first (a URL as
+// url.URL.String gives it) into a status and a reason a webmaster
 // understands. It names kinds of failure only: error texts of the HTTP
 // and TLS stacks can quote the far end's bytes (a database's greeting on
 // its port), and those must not reach the report.
-func describe(err error, homepage string) (string, string) {
+func describe(err error, first string) (string, string) {
 	var re *RefusedError
 	if errors.As(err, &re) {
 		where := "the homepage's address is"
 		var ue *url.Error
-		if errors.As(err, &ue) && ue.URL != homepage {
+		if errors.As(err, &ue) && ue.URL != first {
 			where = "the homepage redirects to an address that is"
 		} else if _, isAddr, _ := parseHostAddr(re.Host); !isAddr {
 			where = "the homepage's host resolves to"

@@ -168,3 +168,19 @@ func TestCheckerNeverQuotesWhatItRead(t *testing.T) {
 	}
 	t.Logf("reason: %s", rs[0].Reason)
 }
+
+// The resources a page references go through the same guard: a public
+// URL on an address the checker may not reach is never fetched.
+func TestCheckerGuardsResources(t *testing.T) {
+	badgeAddr, badgeHits := counted(t, "127.0.0.2:0", htmlPage("", ""))
+	pub := "http://" + badgeAddr
+	home := portal(t, htmlPage("", `<img src="`+pub+`/b/bnv.svg">`))
+	c := &compliance.Checker{PublicURL: pub, Timeout: 5 * time.Second, AllowAddrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+	rs := c.Check(context.Background(), []compliance.Agency{{ID: 1, Name: "p", Homepage: home}}, []string{"bnv"})
+	if len(rs) != 1 || rs[0].Status != compliance.Broken || !strings.Contains(rs[0].Reason, "this server's address is a loopback") {
+		t.Errorf("results %+v, want broken: our own address refused", rs)
+	}
+	if badgeHits.Load() != 0 {
+		t.Errorf("the refused address got %d requests", badgeHits.Load())
+	}
+}

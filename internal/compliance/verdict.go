@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -80,7 +81,12 @@ func (r *run) fetchResource(ctx context.Context, u *url.URL, hash bool) *resourc
 	req.Header.Set("User-Agent", r.userAgent())
 	resp, err := r.client.Do(req)
 	if err != nil {
-		_, res.failure = describe(err, key)
+		var re *RefusedError
+		if errors.As(err, &re) {
+			res.failure = "this server's address is " + re.Why + ", which the checker does not reach (--check-allow-private)"
+		} else {
+			_, res.failure = describe(err, key)
+		}
 		return res
 	}
 	defer resp.Body.Close()
