@@ -65,7 +65,9 @@ type Renderer struct {
 	Code func(slug string) (string, bool)
 }
 
-// ErrNoBrowser is returned by Renderer.Check when no Chromium is found.
+// ErrNoBrowser is returned by Renderer.Available when no Chromium is found;
+// a render check without one notes it in the reasons and keeps the static
+// verdicts.
 var ErrNoBrowser = errors.New("no Chromium found: install it (Debian: apt-get install chromium) or give its path")
 
 // Available returns the Chromium binary the renderer would use, or
