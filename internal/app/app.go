@@ -80,7 +80,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.Metrics.SetCacheLen(a.Campaigns.CacheLen)
 	a.Auth = auth.NewService(st, auth.Config{TwoPerson: cfg.TwoPerson, RequireTOTP: cfg.Require2FA, Log: opts.Log, Now: opts.Now})
 	a.Compliance = compliance.NewService(st, campaignSlugs{a.Campaigns}, compliance.Config{
-		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
+		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout,
+			AllowPrivate: cfg.CheckAllowPrivate},
+		Render:  &compliance.Renderer{Dir: cfg.Screenshots, Timeout: cfg.CheckTimeout * 2},
 		Counter: compliance.NewCounter(0, opts.Now),
 		Log:     opts.Log,
 		Now:     opts.Now,
@@ -118,6 +120,14 @@ func (a *App) Close() error { return a.Store.Close() }
 
 // campaignSlugs tells the compliance service which campaigns are served.
 type campaignSlugs struct{ svc *campaign.Service }
+
+func (c campaignSlugs) Code(slug string) (string, bool) {
+	x, err := c.svc.Served(context.Background(), slug)
+	if err != nil {
+		return "", false
+	}
+	return c.svc.QRContent(x), true
+}
 
 func (c campaignSlugs) Slugs() []string {
 	list := c.svc.List()

@@ -74,6 +74,12 @@ type Config struct {
 	CheckConcurrency int
 	// CheckTimeout bounds one homepage fetch.
 	CheckTimeout time.Duration
+	// CheckAllowPrivate lets the checker reach loopback, private and
+	// link-local addresses (a portal on the intranet); off, the checker
+	// refuses them, so a planted homepage cannot probe the network.
+	CheckAllowPrivate bool
+	// Screenshots is where render checks keep their screenshots.
+	Screenshots string
 	// ReusePort lets a new process listen on the address while the old one
 	// still does (SO_REUSEPORT), for restarts without a refused connection.
 	ReusePort bool
@@ -107,6 +113,7 @@ func Default() Config {
 		ReadHeaderTimeout: 5 * time.Second,
 		CheckConcurrency:  16,
 		CheckTimeout:      15 * time.Second,
+		Screenshots:       "data/screenshots",
 	}
 }
 
@@ -192,6 +199,12 @@ var settings = []setting{
 	{"check-timeout", "how long one homepage fetch may take",
 		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
 		func(c *Config) string { return c.CheckTimeout.String() }},
+	{"check-allow-private", "let the checker reach loopback, private and link-local addresses (portals on an intranet)",
+		func(c *Config, v string) error { return setBool(&c.CheckAllowPrivate, v) },
+		func(c *Config) string { return strconv.FormatBool(c.CheckAllowPrivate) }},
+	{"screenshots", "where render checks keep their screenshots",
+		func(c *Config, v string) error { c.Screenshots = v; return nil },
+		func(c *Config) string { return c.Screenshots }},
 	{"reuse-port", "listen with SO_REUSEPORT, so a new process can take over the address before the old one stops",
 		func(c *Config, v string) error { return setBool(&c.ReusePort, v) },
 		func(c *Config) string { return strconv.FormatBool(c.ReusePort) }},
@@ -221,7 +234,7 @@ func (f flagValue) String() string {
 func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
 func (f flagValue) IsBoolFlag() bool {
 	switch f.s.flag {
-	case "demo", "access-log", "two-person", "reuse-port", "require-2fa":
+	case "demo", "access-log", "two-person", "reuse-port", "require-2fa", "check-allow-private":
 		return true
 	}
 	return false

@@ -101,17 +101,23 @@ func agencyID(c echo.Context) (int64, error) {
 }
 
 type resultJSON struct {
-	Campaign  string            `json:"campaign"`
-	Status    string            `json:"status"`
-	Reason    string            `json:"reason"`
-	Fix       string            `json:"fix,omitempty"`
-	Forms     []compliance.Form `json:"forms,omitempty"`
-	HTTP      int               `json:"http_status,omitempty"`
-	CheckedAt time.Time         `json:"checked_at"`
+	Campaign   string                   `json:"campaign"`
+	Status     string                   `json:"status"`
+	Reason     string                   `json:"reason"`
+	Fix        string                   `json:"fix,omitempty"`
+	FixWhere   string                   `json:"fix_where,omitempty"`
+	Boxes      []compliance.NukeVietBox `json:"nukeviet_boxes,omitempty"`
+	Forms      []compliance.Form        `json:"forms,omitempty"`
+	Findings   []compliance.Finding     `json:"findings,omitempty"`
+	CMS        compliance.CMS           `json:"cms,omitempty"`
+	HTTP       int                      `json:"http_status,omitempty"`
+	Rendered   bool                     `json:"rendered,omitempty"`
+	Screenshot string                   `json:"screenshot,omitempty"`
+	CheckedAt  time.Time                `json:"checked_at"`
 }
 
 func resultView(r compliance.Result) resultJSON {
-	return resultJSON{r.Campaign, r.Status, r.Reason, r.Fix, r.Forms, r.HTTP, r.CheckedAt}
+	return resultJSON{r.Campaign, r.Status, r.Reason, r.Fix, r.FixWhere, r.Boxes, r.Forms, r.Findings, r.CMS, r.HTTP, r.Rendered, r.Screenshot, r.CheckedAt}
 }
 
 // agencyChecks is how many of an agency's checks its page shows.

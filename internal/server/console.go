@@ -73,6 +73,7 @@ type consoleText struct {
 	Disabled, AwaitsApproval, Actions, Continue                   string
 	NewCampaign, CampaignTitle, Create, EditCampaign, Theme       string
 	Layout, SaveChanges, EnableCampaign, DisableCampaign          string
+	CheckInBrowser, InBrowser, Screenshot                         string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -111,6 +112,7 @@ var consoleTexts = map[string]consoleText{
 		AwaitsApproval: "chờ quản trị viên khác duyệt", Actions: "Thao tác", Continue: "Tiếp tục",
 		NewCampaign: "Chiến dịch mới", CampaignTitle: "Tiêu đề", Create: "Tạo", EditCampaign: "Sửa chiến dịch", Theme: "Màu", Layout: "Kiểu",
 		SaveChanges: "Lưu thay đổi", EnableCampaign: "Hiển thị lại chiến dịch", DisableCampaign: "Ngừng hiển thị chiến dịch",
+		CheckInBrowser: "Kiểm tra bằng trình duyệt (chụp và quét mã)", InBrowser: "đã xem bằng trình duyệt", Screenshot: "Ảnh chụp mã trên trang",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -147,6 +149,7 @@ var consoleTexts = map[string]consoleText{
 		AwaitsApproval: "awaits another admin's approval", Actions: "Actions", Continue: "Continue",
 		NewCampaign: "New campaign", CampaignTitle: "Title", Create: "Create", EditCampaign: "Edit the campaign", Theme: "Theme", Layout: "Layout",
 		SaveChanges: "Save changes", EnableCampaign: "Serve the campaign again", DisableCampaign: "Stop serving the campaign",
+		CheckInBrowser: "Check in a browser (screenshot and scan)", InBrowser: "seen in a browser", Screenshot: "Screenshot of the badge on the page",
 	},
 }
 
@@ -233,6 +236,8 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodGet, "/admin/agencies/:id", s.console(s.consoleAgency))
 	s.handle(http.MethodPost, "/admin/agencies", s.console(s.consoleImport))
 	s.handle(http.MethodPost, "/admin/checks", s.console(s.consoleCheck))
+	s.handle(http.MethodPost, "/admin/agencies/:id/check", s.console(s.consoleCheckAgency))
+	s.handle(http.MethodGet, "/admin/screenshots/:name", s.console(s.consoleScreenshot))
 	s.handle(http.MethodGet, "/admin/accounts", s.console(s.consoleAccounts))
 	s.handle(http.MethodPost, "/admin/accounts", s.console(s.consoleAddAccount))
 	s.handle(http.MethodPost, "/admin/tokens", s.console(s.consoleCreateToken))
@@ -668,9 +673,11 @@ func (s *Server) consoleRevokeToken(c echo.Context) error {
 
 var statusNames = map[string]map[string]string{
 	"vi": {compliance.Embedded: "đã gắn", compliance.Missing: "chưa gắn", compliance.Blocked: "bị CSP chặn",
+		compliance.Broken: "gắn nhưng hỏng", compliance.Refused: "địa chỉ không công khai",
 		compliance.Unreachable: "không truy cập được", compliance.HTTPError: "lỗi HTTP",
 		"compliant": "đạt", "noncompliant": "chưa đạt", "unchecked": "chưa kiểm tra"},
 	"en": {compliance.Embedded: "embedded", compliance.Missing: "missing", compliance.Blocked: "blocked by CSP",
+		compliance.Broken: "embedded but broken", compliance.Refused: "not a public address",
 		compliance.Unreachable: "unreachable", compliance.HTTPError: "HTTP error",
 		"compliant": "compliant", "noncompliant": "not compliant", "unchecked": "not checked"},
 }
@@ -730,6 +737,29 @@ func (s *Server) consoleImport(c echo.Context) error {
 	defer f.Close()
 	_, _, err = s.compliance.Import(c.Request().Context(), f, caller(c))
 	return back(c, "/admin/report", err, "imported")
+}
+
+// consoleCheckAgency checks one agency now, in Chromium when asked.
+func (s *Server) consoleCheckAgency(c echo.Context) error {
+	id, err := agencyID(c)
+	if err != nil {
+		return err
+	}
+	path := "/admin/agencies/" + c.Param("id")
+	_, err = s.compliance.CheckAgency(c.Request().Context(), id, c.FormValue("render") != "", caller(c))
+	return back(c, path, err, "done")
+}
+
+// consoleScreenshot serves a render check's screenshot to the console.
+func (s *Server) consoleScreenshot(c echo.Context) error {
+	p, err := s.compliance.Screenshot(c.Param("name"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Cache-Control"] = valNoStore
+	h["Content-Security-Policy"] = valImageCSP
+	return c.File(p)
 }
 
 func (s *Server) consoleCheck(c echo.Context) error {

@@ -60,6 +60,34 @@ func ParseFields(s string) (campaign.Update, error) {
 	return u, err
 }
 
+// resultDetails are the parts of a check's result kept as JSON.
+type resultDetails struct {
+	FixWhere   string                   `json:"fix_where,omitempty"`
+	Boxes      []compliance.NukeVietBox `json:"boxes,omitempty"`
+	Findings   []compliance.Finding     `json:"findings,omitempty"`
+	CMS        compliance.CMS           `json:"cms,omitempty"`
+	Rendered   bool                     `json:"rendered,omitempty"`
+	Screenshot string                   `json:"screenshot,omitempty"`
+}
+
+// DetailsColumn is how the details of a check's verdict are stored: JSON.
+func DetailsColumn(r compliance.Result) string {
+	b, _ := json.Marshal(resultDetails{r.FixWhere, r.Boxes, r.Findings, r.CMS, r.Rendered, r.Screenshot})
+	return string(b)
+}
+
+// ParseDetails reads a DetailsColumn value into r.
+func ParseDetails(s string, r *compliance.Result) error {
+	var d resultDetails
+	if s != "" {
+		if err := json.Unmarshal([]byte(s), &d); err != nil {
+			return err
+		}
+	}
+	r.FixWhere, r.Boxes, r.Findings, r.CMS, r.Rendered, r.Screenshot = d.FixWhere, d.Boxes, d.Findings, d.CMS, d.Rendered, d.Screenshot
+	return nil
+}
+
 // FormsColumn is how a check's embed forms are stored: comma-separated.
 func FormsColumn(fs []compliance.Form) string {
 	s := make([]string, len(fs))

@@ -157,24 +157,24 @@ func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, r := range rs {
-			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt, store.DetailsColumn(r))
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
 
-const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at"
+const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at, k.details"
 
 func scanResult(r pgx.Row) (compliance.Result, error) {
 	var x compliance.Result
-	var forms string
-	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &x.CheckedAt); err != nil {
+	var forms, details string
+	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &x.CheckedAt, &details); err != nil {
 		return x, err
 	}
 	x.Forms = store.ParseForms(forms)
 	x.CheckedAt = utc(x.CheckedAt)
-	return x, nil
+	return x, store.ParseDetails(details, &x)
 }
 
 func (s *Store) results(ctx context.Context, q string, args ...any) ([]compliance.Result, error) {

@@ -172,8 +172,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			b.Queue("INSERT INTO counts (campaign, site, day, event, n) VALUES ($1, $2, $3, $4, $5)", c.Campaign, c.Site, c.Day, c.Event.String(), c.N)
 		}
 		for _, r := range d.Checks {
-			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt, store.DetailsColumn(r))
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

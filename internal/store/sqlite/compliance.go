@@ -167,14 +167,14 @@ func (s *Store) Counts(ctx context.Context, sinceDay string) ([]compliance.Count
 // SaveResults implements compliance.Store.
 func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, r := range rs {
-			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt), store.DetailsColumn(r)); err != nil {
 				return err
 			}
 		}
@@ -182,15 +182,18 @@ func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	})
 }
 
-const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at"
+const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at, k.details"
 
 func scanResult(r scanner) (compliance.Result, error) {
 	var x compliance.Result
-	var forms, at string
-	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at); err != nil {
+	var forms, at, details string
+	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at, &details); err != nil {
 		return x, err
 	}
 	x.Forms = store.ParseForms(forms)
+	if err := store.ParseDetails(details, &x); err != nil {
+		return x, err
+	}
 	var err error
 	x.CheckedAt, err = parseTime(at)
 	return x, err

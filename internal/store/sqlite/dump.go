@@ -210,8 +210,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, r := range d.Checks {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt), store.DetailsColumn(r)); err != nil {
 				return err
 			}
 		}
