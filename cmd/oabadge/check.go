@@ -130,4 +130,3 @@ func cspMergeCmd() *command {
 		},
 	}
 }
-
