@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -113,6 +114,9 @@ func startReplica(t *testing.T, bin, dsn string) *replica {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--access-log=false", "--log-format", "json",
 		"--poll-interval", "1s", "--count-flush", "300ms", demo)
 	stdout, _ := cmd.StdoutPipe()
+	if os.Getenv("OABADGE_DEBUG_REPLICAS") != "" {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

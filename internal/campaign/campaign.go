@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
@@ -183,6 +185,11 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 func normalize(c *Campaign) error {
 	if !ValidSlug(c.Slug) {
 		return apperr.Invalidf("slug %q: use 1 to 40 lower-case letters, digits and hyphens, starting and ending with a letter or digit", c.Slug)
+	}
+	for _, f := range []struct{ name, text string }{{"title", c.Title}, {"caption", c.Caption}} {
+		if r, bad := badge.Undrawable(norm.NFC.String(f.text)); bad {
+			return apperr.Invalidf("the %s has a character the badge cannot draw (%q, U+%04X): remove it", f.name, r, r)
+		}
 	}
 	c.Title = badge.CleanText(c.Title)
 	c.Caption = badge.CleanText(c.Caption)
