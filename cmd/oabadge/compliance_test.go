@@ -16,6 +16,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // TestCountsSurviveGracefulShutdown sends badge, script, iframe and
@@ -52,7 +53,7 @@ func TestCountsSurviveGracefulShutdown(t *testing.T) {
 		t.Fatalf("run exited %d", code)
 	}
 	a.done <- 0
-	st, err := sqlite.Open(context.Background(), db)
+	st, err := sqlite.Open(context.Background(), db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

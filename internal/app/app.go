@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
@@ -46,6 +48,8 @@ type App struct {
 	Auth       *auth.Service
 	Compliance *compliance.Service
 	Log        *slog.Logger
+	// AuditKey seals the store's audit trail.
+	AuditKey audit.Key
 
 	opts Options
 
@@ -63,11 +67,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	st, err := Open(ctx, cfg.DB)
+	key, err := AuditKey(cfg.DB, cfg.AuditKeyFile, opts.Log)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, opts: opts}
+	st, err := Open(ctx, cfg.DB, key)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, AuditKey: key, opts: opts}
 	a.Campaigns = campaign.NewService(st, campaign.Config{
 		Policy:       campaign.Policy{Hosts: cfg.AllowHosts},
 		PublicURL:    cfg.PublicURL,
@@ -92,11 +100,41 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-// Open opens the store a DSN names: sqlite:PATH or postgres://…. It returns
-// a nil interface on error, never one holding a nil pointer.
-func Open(ctx context.Context, dsn string) (store.Store, error) {
+// AuditKey loads the audit key file (--audit-key-file), creating it, 0600,
+// with a random key when it does not exist. With SQLite it defaults to
+// audit.key beside the database file; with PostgreSQL it must be named,
+// since every replica and command must use the same key.
+func AuditKey(dsn, file string, log *slog.Logger) (audit.Key, error) {
+	if file == "" {
+		if store.IsPostgres(dsn) {
+			return audit.Key{}, errors.New("--audit-key-file (OABADGE_AUDIT_KEY_FILE) is required with PostgreSQL: every replica and the command line must use the same audit key file (e.g. one mounted from a Secret, mode 0400 or 0600)")
+		}
+		path, err := store.SQLitePath(dsn)
+		if err != nil {
+			return audit.Key{}, err
+		}
+		file = filepath.Join(filepath.Dir(path), DefaultAuditKeyFile)
+	}
+	key, created, err := audit.LoadOrCreateKey(file)
+	if err != nil {
+		return audit.Key{}, fmt.Errorf("--audit-key-file (OABADGE_AUDIT_KEY_FILE): %w", err)
+	}
+	if created && log != nil {
+		log.Warn("created the audit key file: back it up apart from the database; without it the audit trail cannot be verified", "file", file, "key_id", key.ID())
+	}
+	return key, nil
+}
+
+// DefaultAuditKeyFile is the audit key file's name beside a SQLite
+// database when --audit-key-file is not set.
+const DefaultAuditKeyFile = "audit.key"
+
+// Open opens the store a DSN names: sqlite:PATH or postgres://…, with the
+// key that seals its audit trail. It returns a nil interface on error,
+// never one holding a nil pointer.
+func Open(ctx context.Context, dsn string, key audit.Key) (store.Store, error) {
 	if store.IsPostgres(dsn) {
-		pg, err := postgres.Open(ctx, dsn)
+		pg, err := postgres.Open(ctx, dsn, key)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +144,7 @@ func Open(ctx context.Context, dsn string) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, key)
 	if err != nil {
 		return nil, err
 	}

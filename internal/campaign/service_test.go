@@ -16,6 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // counter is an Observer that counts renders, for tests.
@@ -49,7 +50,7 @@ func newService(t *testing.T, path string) (*campaign.Service, *sqlite.Store, *c
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "s.db")
 	}
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +302,7 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 
 func BenchmarkBadgeHit(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "b.db")
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,6 +30,10 @@ type Config struct {
 	Addr string
 	// DB is the store's DSN: sqlite:PATH.
 	DB string
+	// AuditKeyFile is the file holding the key the audit trail is sealed
+	// with (created 0600 when missing). Empty: audit.key beside a SQLite
+	// database; PostgreSQL needs it set, the same file on every replica.
+	AuditKeyFile string
 	// PublicURL is the external base URL written into snippets and stable
 	// QR links. It is never taken from request headers. Empty means
 	// "http://" plus the address actually listened on.
@@ -137,6 +141,9 @@ var settings = []setting{
 	{"db", "store DSN: sqlite:PATH",
 		func(c *Config, v string) error { c.DB = v; return nil },
 		func(c *Config) string { return c.DB }},
+	{"audit-key-file", "file holding the audit trail's key, created 0600 if missing (default: audit.key beside a SQLite database; required with PostgreSQL)",
+		func(c *Config, v string) error { c.AuditKeyFile = v; return nil },
+		func(c *Config) string { return c.AuditKeyFile }},
 	{"public-url", "external base URL written into snippets and stable QR links (default http://ADDR)",
 		func(c *Config, v string) error { c.PublicURL = v; return nil },
 		func(c *Config) string { return c.PublicURL }},

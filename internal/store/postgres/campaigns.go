@@ -87,7 +87,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		}
 		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
 		e.At = c.CreatedAt
-		if err := appendAudit(ctx, tx, e); err != nil {
+		if err := s.appendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return notify(ctx, tx, c.Slug)
@@ -111,7 +111,7 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		}
 		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
 		e.At = c.UpdatedAt
-		if err := appendAudit(ctx, tx, e); err != nil {
+		if err := s.appendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return notify(ctx, tx, c.Slug)
@@ -167,7 +167,7 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 			map[string]any{"target": before.Target, "version": before.Version},
 			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal, "proposer": proposer})
 		e.At, e.Approval = r.At, r.Approver
-		if err := appendAudit(ctx, tx, e); err != nil {
+		if err := s.appendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return notify(ctx, tx, r.Slug)
@@ -236,7 +236,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -300,7 +300,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }

@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		serial.Lock()
 		t.Cleanup(serial.Unlock)
-		s, err := postgres.Open(context.Background(), d)
+		s, err := postgres.Open(context.Background(), d, storetest.Key())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func (s *Store) CreateAccount(ctx context.Context, a auth.Account, by audit.Acto
 		}
 		e := audit.New(by, "account.add", a.Name, nil, map[string]any{"role": a.Role})
 		e.At = a.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -108,7 +108,7 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token, by audit.Actor) e
 		}
 		e := audit.New(by, "token.create", t.Account, nil, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role})
 		e.At = t.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -157,7 +157,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, by aud
 		}
 		e := audit.New(by, "token.revoke", t.Account, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role}, nil)
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 

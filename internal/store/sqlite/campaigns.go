@@ -102,7 +102,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		}
 		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
 		e.At = c.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -126,7 +126,7 @@ func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audi
 		}
 		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
 		e.At = c.UpdatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -183,7 +183,7 @@ func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor)
 			map[string]any{"target": before.Target, "version": before.Version},
 			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal, "proposer": proposer})
 		e.At, e.Approval = r.At, r.Approver
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return c, err
 }

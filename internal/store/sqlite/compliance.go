@@ -77,7 +77,7 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 		}
 		e := audit.New(by, "agency.import", "agencies", nil, map[string]any{"rows": len(as), "created": created, "updated": updated})
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return created, updated, err
 }

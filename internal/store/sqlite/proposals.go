@@ -65,7 +65,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -126,7 +126,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
