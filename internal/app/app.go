@@ -88,10 +88,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.Metrics.SetCacheLen(a.Campaigns.CacheLen)
 	a.Auth = auth.NewService(st, auth.Config{Log: opts.Log, Now: opts.Now})
 	a.Compliance = compliance.NewService(st, campaignSlugs{a.Campaigns}, compliance.Config{
-		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
-		Counter: compliance.NewCounter(0, opts.Now),
-		Log:     opts.Log,
-		Now:     opts.Now,
+		Checker:  &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
+		Counter:  compliance.NewCounter(0, opts.Now),
+		MaxSites: cfg.CountSites,
+		Log:      opts.Log,
+		Now:      opts.Now,
 	})
 	if err := a.Campaigns.Refresh(ctx); err != nil {
 		st.Close()

@@ -67,6 +67,9 @@ type Config struct {
 	PollInterval time.Duration
 	// CountFlush is how often impression and click counts are written.
 	CountFlush time.Duration
+	// CountSites bounds the referring sites counted per campaign and day;
+	// counts from further sites are kept as "(other)".
+	CountSites int
 	// CheckEvery runs the homepage check of the whole register this often;
 	// 0 turns the schedule off.
 	CheckEvery time.Duration
@@ -103,6 +106,7 @@ func Default() Config {
 		AccessLog:         true,
 		ShutdownTimeout:   15 * time.Second,
 		CountFlush:        5 * time.Second,
+		CountSites:        10000,
 		PollInterval:      2 * time.Second,
 		ReadHeaderTimeout: 5 * time.Second,
 		CheckConcurrency:  16,
@@ -183,6 +187,9 @@ var settings = []setting{
 	{"count-flush", "how often impression and click counts are written, e.g. 5s",
 		func(c *Config, v string) error { return setDuration(&c.CountFlush, v) },
 		func(c *Config) string { return c.CountFlush.String() }},
+	{"count-sites", "referring sites counted per campaign and day; the rest count as (other)",
+		func(c *Config, v string) error { return setInt(&c.CountSites, v) },
+		func(c *Config) string { return strconv.Itoa(c.CountSites) }},
 	{"check-every", "check every agency homepage this often, e.g. 24h (0: off)",
 		func(c *Config, v string) error { return setDuration(&c.CheckEvery, v) },
 		func(c *Config) string { return c.CheckEvery.String() }},
@@ -366,6 +373,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CountFlush < 100*time.Millisecond || c.CountFlush > time.Hour {
 		return fmt.Errorf("--count-flush (OABADGE_COUNT_FLUSH) %s: want between 100ms and 1h", c.CountFlush)
+	}
+	if c.CountSites < 100 || c.CountSites > 1_000_000 {
+		return fmt.Errorf("--count-sites (OABADGE_COUNT_SITES) %d: want between 100 and 1000000", c.CountSites)
 	}
 	if c.CheckEvery != 0 && (c.CheckEvery < time.Minute || c.CheckEvery > 30*24*time.Hour) {
 		return fmt.Errorf("--check-every (OABADGE_CHECK_EVERY) %s: want 0 (off) or between 1m and 720h", c.CheckEvery)

@@ -440,6 +440,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Counts", func(t *testing.T) { runCounts(t, open) })
+
 	t.Run("CountsAndChecks", func(t *testing.T) {
 		s := open(t)
 		cs := []compliance.Count{
@@ -447,7 +449,7 @@ func Run(t *testing.T, open Opener) {
 			{Campaign: "bnv", Site: "https://a.example", Day: "2026-07-02", Event: compliance.Click, N: 1},
 		}
 		for range 2 {
-			if err := s.AddCounts(ctx, cs); err != nil {
+			if err := s.AddCounts(ctx, cs, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -506,7 +508,7 @@ func Run(t *testing.T, open Opener) {
 		if err := s.CreateAccount(ctx, a, audit.Actor{Name: "cli:root", Role: "admin"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}); err != nil {
+		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}, 0); err != nil {
 			t.Fatal(err)
 		}
 		mustCreate(t, s, sample("tinh"))
