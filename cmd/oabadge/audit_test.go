@@ -139,6 +139,21 @@ func TestAuditKeyFile(t *testing.T) {
 		!strings.Contains(errOut.String(), "audit entry 1: the trail is sealed with audit key") || !strings.Contains(errOut.String(), "--audit-key-file") {
 		t.Errorf("audit verify with another key = %d %q, want 1 naming entry 1 and the flag", code, errOut.String())
 	}
+	// The database moved without its key: a new key is not left behind.
+	moved := filepath.Join(t.TempDir(), "k.db")
+	if err := os.Rename(filepath.Join(dir, "k.db"), moved); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := run(ctx, []string{"audit", "verify", "--db", "sqlite:" + moved}, noKey, nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "sealed with audit key") {
+		t.Errorf("audit verify of a database moved without its key = %d %q", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(moved), "audit.key")); err == nil {
+		t.Error("a key made for a trail sealed with another was left behind")
+	}
+	if err := os.Rename(moved, filepath.Join(dir, "k.db")); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(filepath.Join(dir, "audit.key"), 0o644); err != nil {
 		t.Fatal(err)
 	}

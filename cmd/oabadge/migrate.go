@@ -31,7 +31,7 @@ func migrateCmd() *command {
 				}
 				// One key for both: the copy's trail is the source's, and
 				// must verify with the key that sealed it.
-				key, err := app.AuditKey(*from, c.AuditKeyFile, nil)
+				key, err := app.AuditKey(*from, c.AuditKeyFile)
 				if err != nil {
 					return err
 				}

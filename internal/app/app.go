@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -67,13 +68,22 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	key, err := AuditKey(cfg.DB, cfg.AuditKeyFile, opts.Log)
+	key, keyFile, created, err := auditKey(cfg.DB, cfg.AuditKeyFile)
 	if err != nil {
 		return nil, err
 	}
 	st, err := Open(ctx, cfg.DB, key)
+	var other *audit.BadEntryError
+	if created && errors.As(err, &other) {
+		// The trail is sealed with another key: the one just made sealed
+		// nothing, and must not stay to be mistaken for the right one.
+		os.Remove(keyFile)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		opts.Log.Warn("created the audit key file: back it up apart from the database; without it the audit trail cannot be verified", "file", keyFile, "key_id", key.ID())
 	}
 	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, AuditKey: key, opts: opts}
 	a.Campaigns = campaign.NewService(st, campaign.Config{
@@ -105,25 +115,29 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 // with a random key when it does not exist. With SQLite it defaults to
 // audit.key beside the database file; with PostgreSQL it must be named,
 // since every replica and command must use the same key.
-func AuditKey(dsn, file string, log *slog.Logger) (audit.Key, error) {
+func AuditKey(dsn, file string) (audit.Key, error) {
+	key, _, _, err := auditKey(dsn, file)
+	return key, err
+}
+
+// auditKey is AuditKey, also saying which file it read and whether it
+// created it.
+func auditKey(dsn, file string) (key audit.Key, path string, created bool, err error) {
 	if file == "" {
 		if store.IsPostgres(dsn) {
-			return audit.Key{}, errors.New("--audit-key-file (OABADGE_AUDIT_KEY_FILE) is required with PostgreSQL: every replica and the command line must use the same audit key file (e.g. one mounted from a Secret, mode 0400 or 0600)")
+			return audit.Key{}, "", false, errors.New("--audit-key-file (OABADGE_AUDIT_KEY_FILE) is required with PostgreSQL: every replica and the command line must use the same audit key file (e.g. one mounted from a Secret, mode 0400 or 0600)")
 		}
-		path, err := store.SQLitePath(dsn)
+		db, err := store.SQLitePath(dsn)
 		if err != nil {
-			return audit.Key{}, err
+			return audit.Key{}, "", false, err
 		}
-		file = filepath.Join(filepath.Dir(path), DefaultAuditKeyFile)
+		file = filepath.Join(filepath.Dir(db), DefaultAuditKeyFile)
 	}
-	key, created, err := audit.LoadOrCreateKey(file)
+	key, created, err = audit.LoadOrCreateKey(file)
 	if err != nil {
-		return audit.Key{}, fmt.Errorf("--audit-key-file (OABADGE_AUDIT_KEY_FILE): %w", err)
+		return audit.Key{}, "", false, fmt.Errorf("--audit-key-file (OABADGE_AUDIT_KEY_FILE): %w", err)
 	}
-	if created && log != nil {
-		log.Warn("created the audit key file: back it up apart from the database; without it the audit trail cannot be verified", "file", file, "key_id", key.ID())
-	}
-	return key, nil
+	return key, file, created, nil
 }
 
 // DefaultAuditKeyFile is the audit key file's name beside a SQLite
