@@ -17,6 +17,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // TestCountsSurviveGracefulShutdown sends badge, script, iframe and
@@ -53,7 +54,7 @@ func TestCountsSurviveGracefulShutdown(t *testing.T) {
 		t.Fatalf("run exited %d", code)
 	}
 	a.done <- 0
-	st, err := sqlite.Open(context.Background(), db)
+	st, err := sqlite.Open(context.Background(), db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

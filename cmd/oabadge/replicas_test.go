@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oabadge/oabadge/internal/store/postgres"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // proxy forwards TCP to PostgreSQL and can cut every connection, to play
@@ -111,7 +112,7 @@ func startReplica(t *testing.T, bin, dsn string) *replica {
 	if strings.HasPrefix(dsn, "sqlite:") {
 		demo = "--demo=true"
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--access-log=false", "--log-format", "json",
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--audit-key-file", testKeyFile, "--access-log=false", "--log-format", "json",
 		"--poll-interval", "1s", "--count-flush", "300ms", demo)
 	stdout, _ := cmd.StdoutPipe()
 	if os.Getenv("OABADGE_DEBUG_REPLICAS") != "" {
@@ -208,7 +209,7 @@ func TestReplicas(t *testing.T) {
 	var tok strings.Builder
 	run(ctx, []string{"admin", "token", "alice", "--role", "admin", "--db", dsn}, env(), nil, &tok, io.Discard)
 	token := strings.TrimSpace(tok.String())
-	st, err := postgres.Open(ctx, dsn)
+	st, err := postgres.Open(ctx, dsn, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,8 +40,7 @@ type command struct {
 
 // Settings that most commands share.
 var (
-	storeSettings = []string{"db", "log-format", "log-level"}
-	noSettings    = []string{}
+	storeSettings = []string{"db", "audit-key-file", "log-format", "log-level"}
 )
 
 // commands lists every command; a group (admin, audit, agencies) lists
@@ -50,7 +49,7 @@ func commands() []*command {
 	return []*command{
 		serveCmd(), rotateCmd(), historyCmd(),
 		adminAddCmd(), adminTokenCmd(), adminRevokeCmd(),
-		auditVerifyCmd(),
+		auditVerifyCmd(), auditHeadCmd(),
 		agenciesImportCmd(), agenciesExportCmd(),
 		checkCmd(), cspMergeCmd(), posterCmd(), migrateCmd(),
 	}

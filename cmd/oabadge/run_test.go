@@ -23,10 +23,13 @@ import (
 
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
+// env returns a getenv over kv (name, value, …), with the test process's
+// audit key file unless kv names another (an empty value unsets it).
 func env(kv ...string) func(string) string {
-	m := map[string]string{}
+	m := map[string]string{"OABADGE_AUDIT_KEY_FILE": testKeyFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -265,7 +268,7 @@ func TestRestartKeepsData(t *testing.T) {
 	if strings.Count(string(js), `"slug"`) != 1 || !strings.Contains(string(js), `"version":2`) {
 		t.Errorf("after restart: %s", js)
 	}
-	st, err := sqlite.Open(context.Background(), db)
+	st, err := sqlite.Open(context.Background(), db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,23 +327,24 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "3 entries") {
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "4 entries") {
 		t.Fatalf("audit verify on an untouched trail = %d %q", code, out.String())
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err == nil {
+	// Entry 1 is the trail's seal; 3 added bob as an editor.
+	if _, err := db.Exec(`UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 3`); err == nil {
 		t.Error("an UPDATE of the audit trail was allowed")
 	}
-	if _, err := db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err != nil {
+	if _, err := db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 3`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	var stderr bytes.Buffer
-	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "audit entry 2") {
-		t.Errorf("audit verify after tampering = %d %q, want 1 naming entry 2", code, stderr.String())
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "audit entry 3") {
+		t.Errorf("audit verify after tampering = %d %q, want 1 naming entry 3", code, stderr.String())
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // counter is an Observer that counts renders, for tests.
@@ -66,7 +67,7 @@ func newServiceConfig(t *testing.T, path string, cfg campaign.Config) (*campaign
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "s.db")
 	}
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 
 func BenchmarkBadgeHit(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "b.db")
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -139,11 +139,28 @@ type memStore struct {
 	got  map[string]int64
 }
 
-func (m *memStore) AddCounts(_ context.Context, cs []compliance.Count) error {
+// AddCounts keeps the sites per campaign and day under maxSites as a
+// database store does, through compliance.BoundSites.
+func (m *memStore) AddCounts(_ context.Context, cs []compliance.Count, maxSites int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
 		return errors.New("database down")
+	}
+	list := func(campaign, day string) (map[string]bool, error) {
+		out := map[string]bool{}
+		for k := range m.got {
+			f := strings.Split(k, "|")
+			if f[0] == campaign && f[2] == day && f[1] != compliance.OtherSite {
+				out[f[1]] = true
+			}
+		}
+		return out, nil
+	}
+	stored := func(campaign, day string) (int, error) { l, err := list(campaign, day); return len(l), err }
+	cs, err := compliance.BoundSites(cs, maxSites, stored, list)
+	if err != nil {
+		return err
 	}
 	for _, c := range cs {
 		m.got[c.Campaign+"|"+c.Site+"|"+c.Day+"|"+c.Event.String()] += c.N
@@ -170,14 +187,14 @@ func TestCounter(t *testing.T) {
 	}
 	wg.Wait()
 	st.fail = true
-	if err := c.Flush(context.Background(), st); err == nil {
+	if err := c.Flush(context.Background(), st, 0); err == nil {
 		t.Fatal("Flush into a failing store succeeded")
 	}
 	if c.Pending() != 8*1000+8*100 {
 		t.Fatalf("after a failed flush %d events wait, want all %d", c.Pending(), 8*1100)
 	}
 	st.fail = false
-	if err := c.Flush(context.Background(), st); err != nil {
+	if err := c.Flush(context.Background(), st, 0); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ {
@@ -202,7 +219,7 @@ func TestCounterSitesAndBounds(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		c.Add(compliance.Image, "bnv", fmt.Sprintf("https://flood%d.example/", i), "")
 	}
-	c.Flush(context.Background(), st)
+	c.Flush(context.Background(), st, 0)
 	day := compliance.Day(time.Now())
 	if st.got["bnv|(none)|"+day+"|image"] != 5 || st.got["bnv|https://ok.example:8443|"+day+"|image"] != 1 {
 		t.Errorf("sites: %v", st.got)

@@ -33,7 +33,10 @@ type Config struct {
 	// Counter counts impressions and clicks on the serving path; the
 	// service flushes it.
 	Counter *Counter
-	Log     *slog.Logger
+	// MaxSites bounds the sites counted per campaign and day (0:
+	// DefaultMaxSites); the rest count as OtherSite.
+	MaxSites int
+	Log      *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
 }
@@ -65,6 +68,9 @@ func NewService(st Store, cs Campaigns, cfg Config) *Service {
 	}
 	if cfg.Checker == nil {
 		cfg.Checker = &Checker{}
+	}
+	if cfg.MaxSites <= 0 {
+		cfg.MaxSites = DefaultMaxSites
 	}
 	return &Service{store: st, campaigns: cs, cfg: cfg}
 }
@@ -170,12 +176,12 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, []Row, er
 	if err != nil {
 		return Report{}, nil, err
 	}
-	now := s.cfg.Now()
-	counts, err := s.store.Counts(ctx, Day(now.AddDate(0, 0, -29)))
-	if err != nil {
+	b := NewReportBuilder(f.Campaign, as, latest)
+	day7, day30 := ReportDays(s.cfg.Now())
+	if err := s.store.SiteTotals(ctx, f.Campaign, day7, day30, b.Add); err != nil {
 		return Report{}, nil, err
 	}
-	rep := BuildReport(f.Campaign, as, latest, counts, now)
+	rep := b.Report()
 	return rep, rep.Filter(f.Kind, f.Status), nil
 }
 
@@ -343,13 +349,13 @@ func (s *Service) FlushEvery(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := c.Flush(fctx, s.store); err != nil {
+			if err := c.Flush(fctx, s.store, s.cfg.MaxSites); err != nil {
 				s.cfg.Log.Error("flushing counts at shutdown", "err", err, "lost", c.Pending())
 			}
 			cancel()
 			return
 		case <-t.C:
-			if err := c.Flush(ctx, s.store); err != nil {
+			if err := c.Flush(ctx, s.store, s.cfg.MaxSites); err != nil {
 				s.cfg.Log.Warn("flushing counts; kept for the next try", "err", err, "pending", c.Pending())
 			}
 		}
@@ -357,4 +363,6 @@ func (s *Service) FlushEvery(ctx context.Context, interval time.Duration) {
 }
 
 // Flush writes the counts now.
-func (s *Service) Flush(ctx context.Context) error { return s.cfg.Counter.Flush(ctx, s.store) }
+func (s *Service) Flush(ctx context.Context) error {
+	return s.cfg.Counter.Flush(ctx, s.store, s.cfg.MaxSites)
+}

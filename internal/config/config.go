@@ -30,6 +30,10 @@ type Config struct {
 	Addr string
 	// DB is the store's DSN: sqlite:PATH.
 	DB string
+	// AuditKeyFile is the file holding the key the audit trail is sealed
+	// with (created 0600 when missing). Empty: audit.key beside a SQLite
+	// database; PostgreSQL needs it set, the same file on every replica.
+	AuditKeyFile string
 	// PublicURL is the external base URL written into snippets and stable
 	// QR links. It is never taken from request headers. Empty means
 	// "http://" plus the address actually listened on.
@@ -67,6 +71,9 @@ type Config struct {
 	PollInterval time.Duration
 	// CountFlush is how often impression and click counts are written.
 	CountFlush time.Duration
+	// CountSites bounds the referring sites counted per campaign and day;
+	// counts from further sites are kept as "(other)".
+	CountSites int
 	// CheckEvery runs the homepage check of the whole register this often;
 	// 0 turns the schedule off.
 	CheckEvery time.Duration
@@ -109,6 +116,7 @@ func Default() Config {
 		AccessLog:         true,
 		ShutdownTimeout:   15 * time.Second,
 		CountFlush:        5 * time.Second,
+		CountSites:        10000,
 		PollInterval:      2 * time.Second,
 		ReadHeaderTimeout: 5 * time.Second,
 		CheckConcurrency:  16,
@@ -148,6 +156,9 @@ var settings = []setting{
 	{"db", "store DSN: sqlite:PATH",
 		func(c *Config, v string) error { c.DB = v; return nil },
 		func(c *Config) string { return c.DB }},
+	{"audit-key-file", "file holding the audit trail's key, created 0600 if missing (default: audit.key beside a SQLite database; required with PostgreSQL)",
+		func(c *Config, v string) error { c.AuditKeyFile = v; return nil },
+		func(c *Config) string { return c.AuditKeyFile }},
 	{"public-url", "external base URL written into snippets and stable QR links (default http://ADDR)",
 		func(c *Config, v string) error { c.PublicURL = v; return nil },
 		func(c *Config) string { return c.PublicURL }},
@@ -190,6 +201,9 @@ var settings = []setting{
 	{"count-flush", "how often impression and click counts are written, e.g. 5s",
 		func(c *Config, v string) error { return setDuration(&c.CountFlush, v) },
 		func(c *Config) string { return c.CountFlush.String() }},
+	{"count-sites", "referring sites counted per campaign and day; the rest count as (other)",
+		func(c *Config, v string) error { return setInt(&c.CountSites, v) },
+		func(c *Config) string { return strconv.Itoa(c.CountSites) }},
 	{"check-every", "check every agency homepage this often, e.g. 24h (0: off)",
 		func(c *Config, v string) error { return setDuration(&c.CheckEvery, v) },
 		func(c *Config) string { return c.CheckEvery.String() }},
@@ -383,6 +397,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CountFlush < 100*time.Millisecond || c.CountFlush > time.Hour {
 		return fmt.Errorf("--count-flush (OABADGE_COUNT_FLUSH) %s: want between 100ms and 1h", c.CountFlush)
+	}
+	if c.CountSites < 100 || c.CountSites > 1_000_000 {
+		return fmt.Errorf("--count-sites (OABADGE_COUNT_SITES) %d: want between 100 and 1000000", c.CountSites)
 	}
 	if c.CheckEvery != 0 && (c.CheckEvery < time.Minute || c.CheckEvery > 30*24*time.Hour) {
 		return fmt.Errorf("--check-every (OABADGE_CHECK_EVERY) %s: want 0 (off) or between 1m and 720h", c.CheckEvery)

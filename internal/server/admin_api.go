@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 // adminRoutes lists the admin API. Every route but sign-in authenticates
@@ -518,27 +518,16 @@ func (s *Server) apiAudit(c echo.Context) error {
 	return apperr.BadRequestf("format must be json or csv")
 }
 
+// writeAuditCSV writes es as the CSV compliance.WriteCSV writes: every
+// cell defused where a spreadsheet could read a formula (an actor name, a
+// user agent and the JSON states are the client's text).
 func writeAuditCSV(w io.Writer, es []audit.Entry) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	_ = cw.Write([]string{"seq", "at", "actor", "role", "action", "subject", "before", "after", "ip", "user_agent", "approval", "hash"})
+	cw := compliance.NewCSVWriter(w, []string{"seq", "at", "actor", "role", "action", "subject", "before", "after", "ip", "user_agent", "approval", "hash"})
 	for _, e := range es {
-		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), csvSafe(e.Actor), e.Role, e.Action, csvSafe(e.Subject),
-			csvSafe(e.Before), csvSafe(e.After), e.IP, csvSafe(e.UserAgent), csvSafe(e.Approval), e.Hash})
+		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), e.Actor, e.Role, e.Action, e.Subject,
+			e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.Hash})
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return cw.Close()
 }
 
 type accountJSON struct {

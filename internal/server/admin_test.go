@@ -60,6 +60,8 @@ func newAdminFixture(t *testing.T, twoPerson bool) *adminFixture {
 	if err := os.WriteFile(path, db, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The copy's audit trail is sealed with the template's key.
+	cfg.AuditKeyFile = filepath.Join(filepath.Dir(tmpl.path), app.DefaultAuditKeyFile)
 	f := &adminFixture{fixture: newApp(t, cfg, app.Options{Now: clk.Now}), clock: clk, tokens: tmpl.tokens}
 	f.counter = f.app.Compliance.Counter()
 	return f

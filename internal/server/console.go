@@ -199,6 +199,9 @@ type consoleData struct {
 	Next          string
 	Report        compliance.Report
 	Rows          []compliance.Row
+	Page          pageInfo
+	PrevPage      string // the report's previous and next pages' URLs, or ""
+	NextPage      string
 	Agency        compliance.Agency
 	Results       []compliance.Result
 	KindOptions   []option
@@ -692,10 +695,14 @@ func (s *Server) consoleReport(c echo.Context) error {
 	d := s.complianceBase(c, "")
 	d.Title = d.T.Report
 	f := reportFilter(c)
-	var err error
+	page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	if d.Report, d.Rows, err = s.compliance.Report(c.Request().Context(), f); err != nil {
 		return err
 	}
+	d.Rows, d.Page = paginate(d.Rows, page)
 	d.Campaigns = s.campaigns.List()
 	for _, k := range compliance.Kinds {
 		d.KindOptions = append(d.KindOptions, option{string(k), d.KindNames[k], k == f.Kind})
@@ -707,7 +714,18 @@ func (s *Server) consoleReport(c echo.Context) error {
 	q.Del("lang")
 	q.Del("ok")
 	q.Del("err")
+	q.Del("page")
 	d.Query = q.Encode()
+	link := func(n int) string {
+		q.Set("page", strconv.Itoa(n))
+		return "/admin/report?" + q.Encode()
+	}
+	if d.Page.Page > 1 {
+		d.PrevPage = link(min(d.Page.Page, d.Page.Pages+1) - 1)
+	}
+	if d.Page.Page < d.Page.Pages {
+		d.NextPage = link(d.Page.Page + 1)
+	}
 	return s.render(c, http.StatusOK, "report", d)
 }
 

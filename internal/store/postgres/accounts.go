@@ -49,7 +49,7 @@ func (s *Store) CreateAccount(ctx context.Context, a auth.Account, by audit.Acto
 		}
 		e := audit.New(by, "account.add", a.Name, nil, store.AccountState(a))
 		e.At = a.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -86,7 +86,7 @@ func (s *Store) UpdateAccount(ctx context.Context, name, action string, at time.
 		}
 		e := audit.New(by, action, name, store.AccountState(before), store.AccountState(out))
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -117,7 +117,7 @@ func (s *Store) EndSessions(ctx context.Context, name, except string, tokens boo
 		}
 		e := audit.New(by, "account.end_sessions", name, nil, map[string]any{"sessions": sessions, "tokens_revoked": revoked})
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return int(sessions), int(revoked), err
 }
@@ -163,7 +163,7 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token, by audit.Actor) e
 		}
 		e := audit.New(by, "token.create", t.Account, nil, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role})
 		e.At = t.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -217,7 +217,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, by aud
 		}
 		e := audit.New(by, "token.revoke", t.Account, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role}, nil)
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 

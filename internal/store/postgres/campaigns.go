@@ -129,7 +129,7 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 		}
 		e := audit.New(by, "campaign."+ch.Kind, c.Slug, prev, after)
 		e.At, e.Approval = c.UpdatedAt, ch.Approver
-		if err := appendAudit(ctx, tx, e); err != nil {
+		if err := s.appendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return notify(ctx, tx, c.Slug)
@@ -225,7 +225,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -289,7 +289,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -118,8 +119,9 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var n int64
-		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit)
-			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts)`).Scan(&n); err != nil {
+		// A new store's trail holds its seal entry only: that is empty.
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit WHERE action <> $1)
+			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts)`, audit.SealAction).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 && !replace {
@@ -158,9 +160,7 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 				t.ID, t.Name, string(t.Role), t.SecretHash, t.CreatedAt, t.RevokedAt, t.LastUsedAt, t.Account)
 		}
 		for _, e := range d.Audit {
-			b.Queue(`INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash)
+			b.Queue(insertAudit, auditArgs(e)...)
 		}
 		b.Queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", d.AuditHead.Seq, d.AuditHead.Hash)
 		for _, a := range d.Agencies {

@@ -139,7 +139,7 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 		}
 		e := audit.New(by, "campaign."+ch.Kind, c.Slug, prev, after)
 		e.At, e.Approval = c.UpdatedAt, ch.Approver
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return c, err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -125,18 +126,26 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		tables := []string{"checks", "counts", "agencies", "sessions", "tokens", "accounts", "proposals", "targets", "campaigns"}
-		var n int
-		for _, t := range append(tables, "audit") {
+		var n, audits int
+		for _, t := range tables {
 			var c int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&c); err != nil {
 				return err
 			}
 			n += c
 		}
+		// A new store's trail holds its seal entry only: that is empty.
+		var sealOnly bool
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(min(action = ?), 1) FROM audit", audit.SealAction).Scan(&audits, &sealOnly); err != nil {
+			return err
+		}
+		if !sealOnly {
+			n += audits
+		}
 		if n > 0 && !replace {
 			return apperr.Conflictf("the target store is not empty (%d rows); pass --force to replace its content", n)
 		}
-		if n > 0 {
+		if n+audits > 0 {
 			for _, stmt := range []string{"DROP TRIGGER IF EXISTS audit_no_delete"} {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return err
@@ -188,9 +197,7 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, e := range d.Audit {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.Seq, formatTime(e.At), e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash); err != nil {
+			if err := insertAudit(ctx, tx, e); err != nil {
 				return err
 			}
 		}

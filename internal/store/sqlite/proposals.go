@@ -73,7 +73,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -134,7 +134,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }

@@ -18,7 +18,7 @@ import (
 
 func open(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -62,7 +62,7 @@ func TestPragmas(t *testing.T) {
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.db")
 	ctx := context.Background()
-	s1, err := sqlite.Open(ctx, path)
+	s1, err := sqlite.Open(ctx, path, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 func TestOpenRefusesBadPaths(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"", dir} {
-		if s, err := sqlite.Open(context.Background(), p); err == nil {
+		if s, err := sqlite.Open(context.Background(), p, storetest.Key()); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded, want an error", p)
 		}

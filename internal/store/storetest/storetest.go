@@ -96,6 +96,11 @@ func auditActions(t *testing.T, s Store) []string {
 	if int64(len(es)) != n {
 		t.Fatalf("AuditEntries returned %d entries, VerifyAudit counted %d", len(es), n)
 	}
+	// The trail of a new store starts with its seal entry.
+	if len(es) == 0 || es[len(es)-1].Action != audit.SealAction {
+		t.Fatalf("the trail does not start with %s: %+v", audit.SealAction, es)
+	}
+	es = es[:len(es)-1]
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[len(es)-1-i] = e.Action
@@ -449,6 +454,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("AuditTamper", func(t *testing.T) { runAudit(t, open) })
+
 	t.Run("AuditFilters", func(t *testing.T) {
 		s := open(t)
 		mustCreate(t, s, sample("a"))
@@ -460,9 +467,10 @@ func Run(t *testing.T, open Opener) {
 			f    audit.Filter
 			want int
 		}{
-			{audit.Filter{}, 3}, {audit.Filter{Subject: "a"}, 2}, {audit.Filter{Actor: "bob"}, 1},
+			// The seal entry, written when the store was made (now), counts too.
+			{audit.Filter{}, 4}, {audit.Filter{Subject: "a"}, 2}, {audit.Filter{Actor: "bob"}, 1},
 			{audit.Filter{Action: "campaign."}, 3}, {audit.Filter{Action: "campaign.rotate"}, 1},
-			{audit.Filter{Since: t0.Add(time.Minute)}, 1}, {audit.Filter{Until: t0.Add(time.Minute)}, 2}, {audit.Filter{Limit: 2}, 2},
+			{audit.Filter{Since: t0.Add(time.Minute)}, 2}, {audit.Filter{Until: t0.Add(time.Minute)}, 2}, {audit.Filter{Limit: 2}, 2},
 		} {
 			es, err := s.AuditEntries(ctx, tt.f)
 			if err != nil || len(es) != tt.want {
@@ -515,6 +523,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Counts", func(t *testing.T) { runCounts(t, open) })
+
 	t.Run("CountsAndChecks", func(t *testing.T) {
 		s := open(t)
 		cs := []compliance.Count{
@@ -522,7 +532,7 @@ func Run(t *testing.T, open Opener) {
 			{Campaign: "bnv", Site: "https://a.example", Day: "2026-07-02", Event: compliance.Click, N: 1},
 		}
 		for range 2 {
-			if err := s.AddCounts(ctx, cs); err != nil {
+			if err := s.AddCounts(ctx, cs, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -581,7 +591,7 @@ func Run(t *testing.T, open Opener) {
 		if err := s.CreateAccount(ctx, a, audit.Actor{Name: "cli:root", Role: "admin"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}); err != nil {
+		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}, 0); err != nil {
 			t.Fatal(err)
 		}
 		mustCreate(t, s, sample("tinh"))
