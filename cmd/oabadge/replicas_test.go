@@ -106,14 +106,14 @@ type replica struct {
 	base string
 }
 
-func startReplica(t *testing.T, bin, dsn string) *replica {
+func startReplica(t *testing.T, bin, dsn string, extra ...string) *replica {
 	t.Helper()
 	demo := "--demo=false" // on PostgreSQL the test makes the campaign
 	if strings.HasPrefix(dsn, "sqlite:") {
 		demo = "--demo=true"
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--audit-key-file", testKeyFile, "--access-log=false", "--log-format", "json",
-		"--poll-interval", "1s", "--count-flush", "300ms", demo)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--audit-key-file", testKeyFile, "--access-log=false", "--log-format", "json",
+		"--poll-interval", "1s", "--count-flush", "300ms", demo}, extra...)...)
 	stdout, _ := cmd.StdoutPipe()
 	if os.Getenv("OABADGE_DEBUG_REPLICAS") != "" {
 		cmd.Stderr = os.Stderr

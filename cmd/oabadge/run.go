@@ -46,13 +46,16 @@ var (
 // commands lists every command; a group (admin, audit, agencies) lists
 // each of its subcommands as its own command.
 func commands() []*command {
-	return []*command{
+	cmds := []*command{
 		serveCmd(), rotateCmd(), historyCmd(),
-		adminAddCmd(), adminTokenCmd(), adminRevokeCmd(),
+		adminAddCmd(), adminTokenCmd(), adminRevokeCmd(), adminRoleCmd(),
+	}
+	cmds = append(cmds, adminLifecycleCmds()...)
+	return append(cmds,
 		auditVerifyCmd(), auditHeadCmd(),
 		agenciesImportCmd(), agenciesExportCmd(),
 		checkCmd(), cspMergeCmd(), posterCmd(), migrateCmd(),
-	}
+	)
 }
 
 // run is the whole program, minus process globals, so tests can run it.

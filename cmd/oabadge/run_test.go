@@ -375,3 +375,52 @@ func TestAdminCommandsRefuse(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountLifecycleCommands drives the account commands an operator
+// uses when a laptop is lost or a person leaves.
+func TestAccountLifecycleCommands(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
+	ctx := context.Background()
+	do := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append(args, "--db", dsn), env(), strings.NewReader(stdin), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, e := do("pw-long-enough-1\n", "admin", "add", "alice", "--role", "admin"); code != 0 {
+		t.Fatalf("admin add = %d %s", code, e)
+	}
+	code, tok, e := do("", "admin", "token", "alice", "--role", "admin")
+	if code != 0 {
+		t.Fatalf("admin token = %d %s", code, e)
+	}
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		code  int
+		out   string
+	}{
+		{[]string{"admin", "role", "alice", "--role", "editor"}, "", 0, "alice is editor"},
+		{[]string{"admin", "role", "alice", "--role", "root"}, "", 1, ""},
+		{[]string{"admin", "disable", "alice"}, "", 0, "disabled alice"},
+		{[]string{"admin", "disable", "alice"}, "", 1, ""},
+		{[]string{"admin", "enable", "alice"}, "", 0, "enabled alice"},
+		{[]string{"admin", "password", "alice"}, "another-long-password\n", 0, "set the password of alice"},
+		{[]string{"admin", "password", "alice"}, "short\n", 1, ""},
+		{[]string{"admin", "end-sessions", "alice"}, "", 0, "1 token(s) revoked"},
+		{[]string{"admin", "reset-2fa", "alice"}, "", 1, ""},
+		{[]string{"admin", "disable", "nobody"}, "", 1, ""},
+		{[]string{"admin", "disable"}, "", 2, ""},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, e := do(tt.stdin, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) {
+				t.Errorf("%q = %d %q %q, want %d and %q", tt.args, code, out, e, tt.code, tt.out)
+			}
+		})
+	}
+	_ = tok
+	// Every change is in the audit trail, which still verifies.
+	if code, out, e := do("", "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+		t.Errorf("audit verify = %d %s %s", code, out, e)
+	}
+}

@@ -129,8 +129,15 @@ type Principal struct {
 func (p Principal) Operator() bool { return p.Via == "cli" || p.Via == "system" }
 
 // Actor returns p as an audit actor seen from ip with user agent ua.
+// A change made with an API token records the token beside the role
+// ("editor via token:1a2b3c4d5e6f"): the actor is always the person who
+// owns it, since tokens are minted for one's own account only.
 func (p Principal) Actor(ip, ua string) audit.Actor {
-	return audit.Actor{Name: p.Account, Role: string(p.Role), IP: ip, UserAgent: ua}
+	role := string(p.Role)
+	if strings.HasPrefix(p.Via, "token:") {
+		role += " via " + p.Via
+	}
+	return audit.Actor{Name: p.Account, Role: role, IP: ip, UserAgent: ua}
 }
 
 // Store keeps accounts, tokens and sessions. Changes to accounts and tokens

@@ -120,14 +120,22 @@ func NewService(st Store, cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
+// hashWait bounds how long a sign-in waits for a password check to start;
+// past it the server is too busy, and says so, rather than queue forever.
+const hashWait = 5 * time.Second
+
 // checkPassword runs CheckPassword under the hashing limit: at most
 // HashConcurrency hashes at once, so a burst of sign-ins queues instead of
-// holding 64 MiB each. Waiting honours ctx.
+// holding 64 MiB each. Waiting honours ctx, and gives up after hashWait.
 func (s *Service) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
 	select {
 	case s.hashing <- struct{}{}:
 	case <-ctx.Done():
 		return false, apperr.Unavailablef(ctx.Err(), "the server is busy checking passwords; try again shortly")
+	case <-t.C:
+		return false, &apperr.Error{Kind: apperr.Unavailable, Msg: "the server is busy checking passwords; try again shortly", RetryAfter: hashWait}
 	}
 	defer func() { <-s.hashing }()
 	return CheckPassword(hash, pw), nil

@@ -32,7 +32,7 @@ func runAudit(t *testing.T, open Opener) {
 		}
 		mustCreate(t, s, sample("bnv"))
 		for i, target := range []string{"https://zalo.me/2", "https://zalo.me/3"} {
-			if _, err := s.Rotate(ctx, rot("bnv", int64(i+1), target, t0.Add(time.Duration(i+1)*time.Minute)), alice); err != nil {
+			if _, err := rotate(ctx, s, rot("bnv", int64(i+1), target, t0.Add(time.Duration(i+1)*time.Minute)), alice); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -112,7 +112,7 @@ func runAudit(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Rotate(ctx, rot("bnv", 3, "https://zalo.me/4", t0.Add(time.Hour)), alice); err != nil {
+		if _, err := rotate(ctx, s, rot("bnv", 3, "https://zalo.me/4", t0.Add(time.Hour)), alice); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CheckAudit(ctx, recorded.Head); err != nil {
