@@ -146,10 +146,12 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 		{"too long for the QR", "https://zalo.me/" + string(bytes.Repeat([]byte("a"), 200)), 1, apperr.Invalid},
 	}
 	for _, tt := range tests {
-		_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, testActor)
-		if apperr.KindOf(err) != tt.kind {
-			t.Errorf("%s: Rotate = %v, want kind %v", tt.name, err, tt.kind)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, testActor)
+			if apperr.KindOf(err) != tt.kind {
+				t.Errorf("%s: Rotate = %v, want kind %v", tt.name, err, tt.kind)
+			}
+		})
 	}
 	if _, err := svc.Rotate(ctx, "nope", "https://zalo.me/2", 0, testActor); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("Rotate(nope) = %v, want NotFound", err)

@@ -108,20 +108,22 @@ func TestCSP(t *testing.T) {
 		{"img-src 'self', img-src https://badge.example.gov.vn", compliance.FormImage, img, ""}, // one of two policies (checked below)
 	}
 	for _, tt := range tests {
-		var got string
-		for _, p := range compliance.ParsePolicies(tt.policy) {
-			if d, blocked := p.Blocked(tt.form, tt.target, page); blocked {
-				got = d
-				break
+		t.Run(tt.policy+" "+string(tt.form), func(t *testing.T) {
+			var got string
+			for _, p := range compliance.ParsePolicies(tt.policy) {
+				if d, blocked := p.Blocked(tt.form, tt.target, page); blocked {
+					got = d
+					break
+				}
 			}
-		}
-		want := tt.block
-		if strings.Contains(tt.policy, ",") {
-			want = "img-src" // every policy must allow it
-		}
-		if got != want {
-			t.Errorf("%q for %s: blocked by %q, want %q", tt.policy, tt.form, got, want)
-		}
+			want := tt.block
+			if strings.Contains(tt.policy, ",") {
+				want = "img-src" // every policy must allow it
+			}
+			if got != want {
+				t.Errorf("%q for %s: blocked by %q, want %q", tt.policy, tt.form, got, want)
+			}
+		})
 	}
 	p := compliance.ParsePolicies("default-src 'none'; img-src 'self' data:")[0]
 	if got := p.FixLine(compliance.FormImage, "https://badge.example.gov.vn"); got != "img-src 'self' data: https://badge.example.gov.vn" {

@@ -205,19 +205,21 @@ func TestAdminAuthAndRoles(t *testing.T) {
 		{"vi", "GET", "/api/v1/admin/audit", nil, 200},
 	}
 	for _, tt := range tests {
-		before := f.state(t)
-		code, body, _ := f.call(t, tt.who, tt.method, tt.path, tt.body, "If-Match", `"1"`)
-		if code != tt.status {
-			t.Errorf("%s %s as %q = %d %v, want %d", tt.method, tt.path, tt.who, code, body, tt.status)
-		}
-		if code >= 400 {
-			if msg, _ := body["error"].(string); msg == "" {
-				t.Errorf("%s %s as %q: no error message", tt.method, tt.path, tt.who)
+		t.Run(tt.method+" "+tt.path+" as "+tt.who, func(t *testing.T) {
+			before := f.state(t)
+			code, body, _ := f.call(t, tt.who, tt.method, tt.path, tt.body, "If-Match", `"1"`)
+			if code != tt.status {
+				t.Errorf("%s %s as %q = %d %v, want %d", tt.method, tt.path, tt.who, code, body, tt.status)
 			}
-			if after := f.state(t); after != before {
-				t.Errorf("%s %s as %q was refused but changed state: %s → %s", tt.method, tt.path, tt.who, before, after)
+			if code >= 400 {
+				if msg, _ := body["error"].(string); msg == "" {
+					t.Errorf("%s %s as %q: no error message", tt.method, tt.path, tt.who)
+				}
+				if after := f.state(t); after != before {
+					t.Errorf("%s %s as %q was refused but changed state: %s → %s", tt.method, tt.path, tt.who, before, after)
+				}
 			}
-		}
+		})
 	}
 	// A mistyped or revoked token is 401.
 	f.tokens["nobody"] = "oab_000000000000_xyz"
@@ -290,15 +292,17 @@ func TestTargetRefusals(t *testing.T) {
 		{"pinned", "https://oa.zalo.me/home", "names no Official Account id"},
 	}
 	for _, tt := range refuse {
-		before := f.state(t)
-		code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/"+tt.slug+"/target", map[string]string{"target": tt.target}, "If-Match", `"1"`)
-		msg, _ := body["error"].(string)
-		if code != 422 || !strings.Contains(msg, tt.msg) {
-			t.Errorf("target %q on %s = %d %q, want 422 mentioning %q", tt.target, tt.slug, code, msg, tt.msg)
-		}
-		if after := f.state(t); after != before {
-			t.Errorf("target %q was refused but changed state or audit: %s → %s", tt.target, before, after)
-		}
+		t.Run(tt.slug+" "+tt.msg, func(t *testing.T) {
+			before := f.state(t)
+			code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/"+tt.slug+"/target", map[string]string{"target": tt.target}, "If-Match", `"1"`)
+			msg, _ := body["error"].(string)
+			if code != 422 || !strings.Contains(msg, tt.msg) {
+				t.Errorf("target %q on %s = %d %q, want 422 mentioning %q", tt.target, tt.slug, code, msg, tt.msg)
+			}
+			if after := f.state(t); after != before {
+				t.Errorf("target %q was refused but changed state or audit: %s → %s", tt.target, before, after)
+			}
+		})
 	}
 	if code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/pinned/target", map[string]string{"target": "https://oa.zalo.me/home?id=2222"}, "If-Match", `"1"`); code != 200 {
 		t.Errorf("a pinned id = %d %v, want 200", code, body)
