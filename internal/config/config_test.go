@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,23 @@ func TestCountSitesAndAuditKeyFile(t *testing.T) {
 				t.Errorf("--count-sites %s accepted", v)
 			}
 		})
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for _, tt := range []struct{ in, gone string }{
+		{"postgres://oabadge:s3cret-pw@db.internal/oabadge", "s3cret-pw"},
+		{"postgres://oabadge@db.internal/oabadge?password=s3cret-pw&sslmode=require", "s3cret-pw"},
+		{"postgresql://u:p%40ss@h:5432/d", "p%40ss"},
+		{"postgres://u:s3cret@[bad", "s3cret"},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := config.RedactDSN(tt.in); strings.Contains(got, tt.gone) {
+				t.Errorf("RedactDSN(%q) = %q, still shows the password", tt.in, got)
+			}
+		})
+	}
+	if got := config.RedactDSN("sqlite:data/oabadge.db"); got != "sqlite:data/oabadge.db" {
+		t.Errorf("RedactDSN changed a SQLite DSN: %q", got)
 	}
 }
