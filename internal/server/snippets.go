@@ -17,58 +17,73 @@ type snippet struct {
 	label string // the accessible name: the caption
 	v     badge.Variant
 	theme string // a badge theme, or "auto" for the script, which follows the visitor
+	align string // "", "start", "center" or "end"
 }
+
+// The snippet forms, in the order a portal that allows everything gets them.
+const (
+	formScript = "script" // the image link, upgraded in place by the script
+	formImg    = "img"    // the image link alone
+	formFrame  = "iframe" // the framed page
+)
+
+// aligns are the alignments offered, "" being the CMS's own.
+var aligns = []string{"", "start", "center", "end"}
 
 func (p snippet) box() (int, int) { return p.v.Dimensions() }
 
-// query names the variant explicitly (size, theme, layout), so a snippet
-// does not change when the campaign's look does. "auto" is the script's
-// own: the files get light.
-func (p snippet) query() string {
-	theme := p.theme
-	if theme == "auto" {
-		theme = badge.ThemeLight.String()
+// fileTheme is the theme the image files get: "auto" is the script's own.
+func (p snippet) fileTheme() string {
+	if p.theme == "auto" {
+		return badge.ThemeLight.String()
 	}
-	q := url.Values{}
-	q.Set("size", strconv.Itoa(p.v.Size))
-	q.Set("theme", theme)
-	q.Set("layout", p.v.Layout.String())
-	return q.Encode()
+	return p.theme
 }
+
+// canonicalQuery names the variant explicitly, in the one parameter order
+// every form (and the embed script) uses, so a page carrying two forms of
+// the same badge fetches it once, and a snippet does not change when the
+// campaign's look does.
+func canonicalQuery(v badge.Variant, theme string) string {
+	return "layout=" + v.Layout.String() + "&size=" + strconv.Itoa(v.Size) + "&theme=" + theme
+}
+
+func (p snippet) query() string { return canonicalQuery(p.v, p.fileTheme()) }
 
 func (p snippet) imageURL() string { return p.base + "/b/" + p.slug + ".svg?" + p.query() }
 
 func (p snippet) link() string { return p.base + "/go/" + p.slug }
 
-// img is the script-free form: a link around an image whose width and
-// height reserve its box.
-func (p snippet) img() string {
+// wrap puts markup in a block of its own, so block themes (WordPress's
+// constrained layout) place it in the content column, aligned as asked.
+func (p snippet) wrap(attrs, inner string) string {
+	if p.align != "" {
+		attrs += ` style="text-align:` + p.align + `"`
+	}
+	return `<div` + attrs + `>` + inner + `</div>`
+}
+
+// imgLink is the link around a sized image: its box is known before the
+// image arrives, it works without JavaScript, and its focus ring is drawn
+// inside the badge, where no overflow:hidden of the portal's clips it.
+func (p snippet) imgLink() string {
 	w, h := p.box()
-	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer">` +
+	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer" style="display:inline-block;vertical-align:top;outline-offset:-4px">` +
 		`<img src="` + attr(p.imageURL()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
-		`" alt="` + attr(p.label) + `"></a>`
+		`" alt="` + attr(p.label) + `" style="display:block"></a>`
 }
 
-func (p snippet) dataAttrs() string {
-	return ` data-oabadge="` + attr(p.slug) + `" data-size="` + strconv.Itoa(p.v.Size) +
-		`" data-theme="` + attr(p.theme) + `" data-layout="` + p.v.Layout.String() +
-		`" data-label="` + attr(p.label) + `"`
-}
+// img is the script-free form.
+func (p snippet) img() string { return p.wrap("", p.imgLink()) }
 
-// script is the script form, pinned by Subresource Integrity, with the
-// script-free form as its noscript fallback.
+// script is the recommended form: the image link, which the script
+// upgrades in place (Shadow DOM, the visitor's dark mode, a tap button on
+// phones) in the same box, so the page does not move; without JavaScript,
+// or with the script removed by the CMS, the image link stays.
 func (p snippet) script(e *embedScript) string {
-	return `<script async src="` + attr(e.URL(p.base)) + `" integrity="` + e.integrity + `" crossorigin="anonymous"` +
-		p.dataAttrs() + `></script><noscript>` + p.img() + `</noscript>`
-}
-
-// reserved is the script form whose own markup reserves the badge's box,
-// so the page does not move at all when the script runs: for portals
-// whose editor keeps a style attribute.
-func (p snippet) reserved(e *embedScript) string {
-	w, h := p.box()
-	return `<div` + p.dataAttrs() + ` style="display:inline-block;width:` + strconv.Itoa(w) + `px;height:` + strconv.Itoa(h) +
-		`px;vertical-align:top"><noscript>` + p.img() + `</noscript></div>` +
+	attrs := ` data-oabadge="` + attr(p.slug) + `" data-size="` + strconv.Itoa(p.v.Size) +
+		`" data-theme="` + attr(p.theme) + `" data-layout="` + p.v.Layout.String() + `"`
+	return p.wrap(attrs, p.imgLink()) +
 		`<script async src="` + attr(e.URL(p.base)) + `" integrity="` + e.integrity + `" crossorigin="anonymous"></script>`
 }
 
@@ -76,9 +91,20 @@ func (p snippet) reserved(e *embedScript) string {
 // new tab and nothing else.
 func (p snippet) iframe() string {
 	w, h := p.box()
-	return `<iframe src="` + attr(p.base+"/e/"+p.slug+"?"+p.query()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
-		`" title="` + attr(p.label) + `" loading="lazy" scrolling="no" frameborder="0"` +
-		` sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>`
+	return p.wrap("", `<iframe src="`+attr(p.base+"/e/"+p.slug+"?"+p.query())+`" width="`+strconv.Itoa(w)+`" height="`+strconv.Itoa(h)+
+		`" title="`+attr(p.label)+`" loading="lazy" style="border:0;vertical-align:top"`+
+		` sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>`)
+}
+
+// code returns the markup of one form.
+func (p snippet) code(form string, e *embedScript) string {
+	switch form {
+	case formScript:
+		return p.script(e)
+	case formFrame:
+		return p.iframe()
+	}
+	return p.img()
 }
 
 func attr(s string) string { return html.EscapeString(s) }
@@ -93,15 +119,88 @@ func origin(publicURL string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// cspLines are the directives a portal's Content-Security-Policy needs to
-// allow this server, one per form of the snippet.
-func cspLines(publicURL string) []string {
-	o := origin(publicURL)
-	return []string{
-		"img-src " + o,
-		"script-src " + o,
-		"frame-src " + o,
-	}
+// cspNeeds names the directives a portal's policy must open to this
+// server for each form: the script form loads a script and images.
+var cspNeeds = map[string][]string{
+	formScript: {"script-src", "img-src"},
+	formImg:    {"img-src"},
+	formFrame:  {"frame-src"},
 }
 
-func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+// cspFallback is the directive a browser applies when one is absent
+// (CSP Level 3): frame-src falls back to child-src, then default-src.
+var cspFallback = map[string][]string{
+	"script-src": {"default-src"},
+	"img-src":    {"default-src"},
+	"frame-src":  {"child-src", "default-src"},
+}
+
+// mergeCSP returns the portal's policy (the value of its
+// Content-Security-Policy header) with this server's origin added to
+// exactly the directives form needs. Directives already there keep their
+// sources and order; a directive given twice is kept once (browsers obey
+// the first); a needed directive that is absent is added with the sources
+// of the directive it fell back to, so nothing else the policy allowed is
+// lost; one that already allows the origin (or any source) is left alone.
+// An empty policy restricts nothing and needs nothing.
+func mergeCSP(policy, form, origin string) string {
+	type directive struct {
+		name    string
+		sources []string
+	}
+	var ds []directive
+	index := map[string]int{}
+	for _, part := range strings.Split(policy, ";") {
+		f := strings.Fields(part)
+		if len(f) == 0 {
+			continue
+		}
+		name := strings.ToLower(f[0])
+		if _, dup := index[name]; dup {
+			continue
+		}
+		index[name] = len(ds)
+		ds = append(ds, directive{name, f[1:]})
+	}
+	if len(ds) == 0 {
+		return ""
+	}
+	allows := func(sources []string) bool {
+		for _, s := range sources {
+			if s == "*" || strings.EqualFold(strings.TrimSuffix(s, "/"), origin) {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(sources []string) []string {
+		if len(sources) == 1 && strings.EqualFold(sources[0], "'none'") {
+			return []string{origin}
+		}
+		return append(sources, origin)
+	}
+	for _, name := range cspNeeds[form] {
+		if i, ok := index[name]; ok {
+			if !allows(ds[i].sources) {
+				ds[i].sources = add(ds[i].sources)
+			}
+			continue
+		}
+		for _, fb := range cspFallback[name] {
+			i, ok := index[fb]
+			if !ok {
+				continue
+			}
+			if !allows(ds[i].sources) {
+				index[name] = len(ds)
+				ds = append(ds, directive{name, add(append([]string(nil), ds[i].sources...))})
+			}
+			break
+		}
+	}
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = strings.TrimSpace(d.name + " " + strings.Join(d.sources, " "))
+	}
+	return strings.Join(out, "; ")
+}
