@@ -16,7 +16,7 @@
  * oabadge. */
 (function (w, d) {
   "use strict";
-  var G = w.oabadge;
+  var G = w.oabadge, P = w.performance, t0 = P && P.now();
   if (G && G.scan) { G.scan(); return; } // included twice: just look again
   var END = /\/embed(?:\/[^\/?#]*|\.js)(?:[?#].*)?$/;
   var me = d.currentScript, all, i;
@@ -79,10 +79,11 @@
     css(host, box);
     if (old && link.tagName === "A") {
       // In place of the image link, in the box the portal gave it.
-      var cs = w.getComputedStyle(old);
+      // The box is the link's when it is a box of its own, else the image's.
+      var is = w.getComputedStyle(old), ls = w.getComputedStyle(link), cs = ls.display === "inline" ? is : ls;
       css(host, { "vertical-align": cs.verticalAlign });
       if (cs.display === "block") css(host, { display: "block" });
-      if (/%$/.test(cs.maxWidth)) css(host, { "max-width": cs.maxWidth, height: "auto", "aspect-ratio": size + "/" + h });
+      if (/%$/.test(is.maxWidth)) css(host, { "max-width": is.maxWidth, height: "auto", "aspect-ratio": size + "/" + h });
       link.parentNode.replaceChild(host, link);
     } else if (script) {
       t.parentNode.insertBefore(host, t.nextSibling);
@@ -151,7 +152,8 @@
     for (var i = 0; i < all.length; i++) render(all[i]);
   }
 
-  w.oabadge = { v: "2", scan: scan };
+  w.oabadge = G = { v: "2", scan: scan };
   scan();
+  G.ms = P ? P.now() - t0 : 0; // what this script cost the page's main thread, for budgets
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", scan);
 })(window, document);

@@ -25,6 +25,10 @@ type EmbedScripts interface {
 	EmbedScript(ctx context.Context, name string) (embedscript.Script, error)
 }
 
+// releases returns the frozen releases built for a public URL. Tests
+// replace it to play a later binary with a changed script.
+var releases = embedscript.Releases
+
 // embedScript is an embed script as served, with its validators computed once.
 type embedScript struct {
 	body      []byte
@@ -66,7 +70,7 @@ type embedSet struct {
 // store. A store that does not answer now is tried again when the page
 // next offers a snippet.
 func newEmbedSet(publicURL string, st EmbedScripts, log *slog.Logger) (*embedSet, error) {
-	rs, err := embedscript.Releases(publicURL)
+	rs, err := releases(publicURL)
 	if err != nil {
 		return nil, err
 	}

@@ -64,26 +64,34 @@ func (p snippet) wrap(attrs, inner string) string {
 }
 
 // imgLink is the link around a sized image: its box is known before the
-// image arrives, it works without JavaScript, and its focus ring is drawn
-// inside the badge, where no overflow:hidden of the portal's clips it.
-func (p snippet) imgLink() string {
+// image arrives and it works without JavaScript. With focusInside, its
+// focus ring is drawn inside the badge, where no overflow:hidden of the
+// portal's clips it (a style attribute, which a style-src without
+// 'unsafe-inline' ignores, leaving the browser's own ring).
+func (p snippet) imgLink(focusInside bool) string {
 	w, h := p.box()
-	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer" style="display:inline-block;vertical-align:top;outline-offset:-4px">` +
+	aStyle, imgStyle := "", ""
+	if focusInside {
+		aStyle, imgStyle = ` style="display:inline-block;vertical-align:top;outline-offset:-4px"`, ` style="display:block"`
+	}
+	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer"` + aStyle + `>` +
 		`<img src="` + attr(p.imageURL()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
-		`" alt="` + attr(p.label) + `" style="display:block"></a>`
+		`" alt="` + attr(p.label) + `"` + imgStyle + `></a>`
 }
 
 // img is the script-free form.
-func (p snippet) img() string { return p.wrap("", p.imgLink()) }
+func (p snippet) img() string { return p.wrap("", p.imgLink(true)) }
 
 // script is the recommended form: the image link, which the script
 // upgrades in place (Shadow DOM, the visitor's dark mode, a tap button on
-// phones) in the same box, so the page does not move; without JavaScript,
-// or with the script removed by the CMS, the image link stays.
+// phones, its own focus ring) in the same box, so the page does not move;
+// without JavaScript, or with the script removed by the CMS, the image
+// link stays. Without an alignment it has no style attribute, so the
+// strictest style-src has nothing to refuse.
 func (p snippet) script(e *embedScript) string {
 	attrs := ` data-oabadge="` + attr(p.slug) + `" data-size="` + strconv.Itoa(p.v.Size) +
 		`" data-theme="` + attr(p.theme) + `" data-layout="` + p.v.Layout.String() + `"`
-	return p.wrap(attrs, p.imgLink()) +
+	return p.wrap(attrs, p.imgLink(false)) +
 		`<script async src="` + attr(e.URL(p.base)) + `" integrity="` + e.integrity + `" crossorigin="anonymous"></script>`
 }
 
