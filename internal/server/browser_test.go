@@ -162,7 +162,7 @@ func newBrowserEnv(t *testing.T, twoPerson bool) *browserEnv {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(alloc)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute) // a hung browser must not hang the suite
+	ctx, cancel3 := context.WithTimeout(ctx, 10*time.Minute) // a hung browser must not hang the suite
 	t.Cleanup(cancel3)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)

@@ -186,7 +186,11 @@ func TestRecommendedSnippetShiftsNothing(t *testing.T) {
 			for _, align := range []string{"", "center"} {
 				q := fmt.Sprintf("c=bnv&layout=%s&size=%d&theme=auto&align=%s", layout, size, align)
 				sn := e.snippets(t, q)["snippet-script"]
-				for styleName, style := range portalStyles {
+				for _, styleName := range []string{"plain", "wordpress", "bootstrap"} {
+					style := portalStyles[styleName]
+					if align != "" && styleName != "wordpress" {
+						continue // alignment matters in block themes' content column
+					}
 					for _, d := range devices {
 						name := fmt.Sprintf("%s-%d-%s-%s-%s", layout, size, align, styleName, d.name)
 						t.Run(name, func(t *testing.T) {
