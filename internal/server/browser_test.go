@@ -291,6 +291,12 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 // accessibility tree, as a screen reader gets them.
 func linkNames(t *testing.T, ctx context.Context) []string {
 	t.Helper()
+	return axNames(t, ctx, "link")
+}
+
+// axNames returns the accessible names of the nodes of a role.
+func axNames(t *testing.T, ctx context.Context, want string) []string {
+	t.Helper()
 	res, err := chromedp.Call(ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +309,7 @@ func linkNames(t *testing.T, ctx context.Context) []string {
 		var role, name string
 		_ = json.Unmarshal(n.Role.Value, &role)
 		_ = json.Unmarshal(n.Name.Value, &name)
-		if role == "link" {
+		if role == want {
 			names = append(names, name)
 		}
 	}
