@@ -133,11 +133,7 @@ func releases(fsys fs.FS, publicURL string) ([]Script, error) {
 	}
 	out := make([]Script, 0, len(files))
 	for _, f := range files {
-		body := f.Body
-		if bytes.Contains(body, publicURLMark) {
-			body = bytes.Replace(body, publicURLMark, lit, 1)
-		}
-		out = append(out, New(f.N, body))
+		out = append(out, New(f.N, bytes.Replace(f.Body, publicURLMark, lit, 1)))
 	}
 	return out, nil
 }

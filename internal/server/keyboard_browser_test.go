@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
 )
 
 // markFocusables numbers every control a keyboard user should reach
@@ -284,4 +283,3 @@ func buttonNames(t *testing.T, ctx context.Context) []string {
 	t.Helper()
 	return axNames(t, ctx, "button")
 }
-

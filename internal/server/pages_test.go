@@ -167,5 +167,4 @@ func TestWebmasterPage(t *testing.T) {
 	})
 }
 
-
 func urlQuery(s string) string { return url.QueryEscape(s) }

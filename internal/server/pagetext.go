@@ -10,7 +10,7 @@ type pageText struct {
 	Posters, Bleed                            string
 	AgencyLine, Paper, MakePoster             string
 	Snippets, SnippetsLead, Recommended       string
-	StepsLabel, Copy, Copied                     string
+	StepsLabel, Copy, Copied                  string
 	CSPHeading, CSPLead, CSPNeeds             string
 	CSPPolicy, CSPForm, CSPMerge, CSPMerged   string
 	NoPolicy, FollowHeading, Follow           string

@@ -444,4 +444,3 @@ func TestFramePage(t *testing.T) {
 		}
 	}
 }
-
