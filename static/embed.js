@@ -38,10 +38,13 @@
     for (var i = 0; i < allowed.length; i++) if (String(allowed[i]) === v) return allowed[i];
     return def;
   }
-  // css sets declarations through the CSSOM, with !important so the
-  // portal's own !important rules cannot win on the light-DOM host.
+  // css sets declarations through the CSSOM (one parse per call), with
+  // !important so the portal's own !important rules cannot win on the
+  // light-DOM host.
   function css(el, decl) {
-    for (var k in decl) el.style.setProperty(k, decl[k], "important");
+    var s = "";
+    for (var k in decl) s += k + ":" + decl[k] + "!important;";
+    el.style.cssText += s;
   }
   function el(tag, parent) {
     var e = d.createElement(tag);

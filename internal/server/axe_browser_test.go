@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -123,7 +122,7 @@ func darkMode(t *testing.T, ctx context.Context, dark bool) {
 // loaded waits for the page's images to load, so axe sees them.
 func loaded(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete" && [...document.images].every(i => i.complete)`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if err := waitFor(ctx, `document.readyState === "complete" && [...document.images].every(i => i.complete)`); err != nil {
 		t.Fatalf("waiting for the page to load: %v", err)
 	}
 }

@@ -84,15 +84,9 @@ func pressAndWait(t *testing.T, ctx context.Context, keys string) {
 	t.Helper()
 	evalJS[bool](t, ctx, `(window.__stay = true)`)
 	press(t, ctx, keys)
-	// Polled by hand: the page being polled goes away on the way.
-	var err error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var done bool
-		if done, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.__stay && document.readyState === "complete"`)); err == nil && done {
-			return
-		}
+	if err := waitFor(ctx, `!window.__stay && document.readyState === "complete"`); err != nil {
+		t.Fatalf("pressing %q led to no new page (%v)", keys, err)
 	}
-	t.Fatalf("pressing %q led to no new page (%v)", keys, err)
 }
 
 // TestKeyboardWebmasterPage walks the webmaster page with the keyboard:
