@@ -46,6 +46,11 @@
     for (var k in decl) s += k + ":" + decl[k] + "!important;";
     el.style.cssText += s;
   }
+  // soft leaves text spacing to the visitor's own stylesheet (WCAG
+  // 1.4.12): set, but not !important.
+  function soft(e) {
+    e.style.letterSpacing = e.style.wordSpacing = "normal";
+  }
   function el(tag, parent) {
     var e = d.createElement(tag);
     if (parent) parent.appendChild(e);
@@ -80,6 +85,7 @@
     var host = el("span");
     css(host, { all: "initial", display: "inline-block", "vertical-align": "top", position: "relative", overflow: "hidden" });
     css(host, box);
+    soft(host);
     if (old && link.tagName === "A") {
       // In place of the image link, in the box the portal gave it.
       // The box is the link's when it is a box of its own, else the image's.
@@ -133,6 +139,7 @@
         font: "bold 16px/1.2 system-ui, sans-serif", "text-align": "center",
         "box-shadow": "0 2px 6px rgba(0,0,0,.3)"
       });
+      soft(b);
     }
 
     // The focus ring is drawn inside the badge, so no overflow of the
