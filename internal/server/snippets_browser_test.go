@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -48,7 +47,7 @@ func (h *hits) add(uri, referer string, n int) {
 	h.reqs[referer]++
 }
 
-// since returns the counts for requests whose URI starts with prefix.
+// uris returns the counts of requests whose URI starts with prefix.
 func (h *hits) uris(prefix string) map[string]int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -631,5 +630,3 @@ func TestPinnedSnippetsSurviveUpgrade(t *testing.T) {
 		}
 	}
 }
-
-var _ = emulation.SetEmulatedMedia
