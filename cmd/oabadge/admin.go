@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/oabadge/oabadge/internal/app"
 	"github.com/oabadge/oabadge/internal/config"
 )
 
@@ -140,4 +141,88 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", errors.New("no password on stdin")
 	}
 	return line, nil
+}
+
+// accountCmd is an admin subcommand that acts on one account by name.
+func accountCmd(name, summary string, do func(ctx context.Context, e *cmdEnv, a *app.App, account string) (string, error)) *command {
+	return &command{
+		name: "admin " + name, args: "ACCOUNT", summary: summary,
+		settings: storeSettings,
+		flags: func(fs *flag.FlagSet) func(context.Context, *cmdEnv, config.Config, []string) error {
+			return func(ctx context.Context, e *cmdEnv, c config.Config, rest []string) error {
+				if len(rest) != 1 {
+					return usageErr("want one account, e.g. oabadge admin %s alice", name)
+				}
+				a, err := open(ctx, e, c)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				msg, err := do(ctx, e, a, rest[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, msg)
+				return nil
+			}
+		},
+	}
+}
+
+func adminLifecycleCmds() []*command {
+	return []*command{
+		accountCmd("disable", "disable an account: its sessions and tokens stop working at once",
+			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {
+				_, err := a.Auth.SetDisabled(ctx, name, true, operator(e))
+				return "disabled " + name, err
+			}),
+		accountCmd("enable", "enable a disabled account",
+			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {
+				_, err := a.Auth.SetDisabled(ctx, name, false, operator(e))
+				return "enabled " + name, err
+			}),
+		accountCmd("password", "set an account's password (read from the terminal, or the first line of stdin); its sessions end",
+			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {
+				pw, err := readPassword(e.stdin, e.stderr)
+				if err != nil {
+					return "", err
+				}
+				return "set the password of " + name + "; its sessions ended", a.Auth.SetPassword(ctx, name, pw, "", "", operator(e))
+			}),
+		accountCmd("end-sessions", "sign an account out everywhere and revoke its API tokens",
+			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {
+				s, t, err := a.Auth.EndSessions(ctx, name, operator(e))
+				return fmt.Sprintf("%s: %d session(s) ended, %d token(s) revoked", name, s, t), err
+			}),
+		accountCmd("reset-2fa", "remove an account's second factor (a lost phone); it enrolls again at its next sign-in",
+			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {
+				return "removed the second factor of " + name, a.Auth.ResetTOTP(ctx, name, "", operator(e))
+			}),
+	}
+}
+
+func adminRoleCmd() *command {
+	return &command{
+		name: "admin role", args: "ACCOUNT --role ROLE", summary: "change an account's role (from the command line it applies at once)",
+		settings: storeSettings,
+		flags: func(fs *flag.FlagSet) func(context.Context, *cmdEnv, config.Config, []string) error {
+			role := fs.String("role", "", "the new role: viewer, editor or admin (required)")
+			return func(ctx context.Context, e *cmdEnv, c config.Config, rest []string) error {
+				if len(rest) != 1 || *role == "" {
+					return usageErr("want one account and --role, e.g. oabadge admin role alice --role editor")
+				}
+				a, err := open(ctx, e, c)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				acct, err := a.Auth.SetRole(ctx, rest[0], *role, operator(e))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%s is %s\n", acct.Name, acct.Role)
+				return nil
+			}
+		},
+	}
 }

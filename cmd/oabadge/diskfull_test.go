@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // TestDiskFull puts the database on a small tmpfs, fills it, and expects
@@ -78,7 +79,7 @@ func TestDiskFull(t *testing.T) {
 	a.stop()
 	<-a.done
 	a.done <- 0
-	st, err := sqlite.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // TestKillDuringRotations runs the real binary, has several clients rotate
@@ -47,7 +48,7 @@ func TestKillDuringRotations(t *testing.T) {
 	}
 	token := strings.TrimSpace(tok.String())
 
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--access-log=false", "--log-format", "json")
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--audit-key-file", testKeyFile, "--access-log=false", "--log-format", "json")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func TestKillDuringRotations(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,12 @@ func migrateCmd() *command {
 	return &command{
 		name: "migrate", args: "--from DSN --to DSN [--force]",
 		summary:  "copy everything from one store to another (e.g. sqlite:data/oabadge.db to postgres://…) and verify the copy",
-		settings: noSettings,
+		settings: []string{"audit-key-file"},
 		flags: func(fs *flag.FlagSet) func(context.Context, *cmdEnv, config.Config, []string) error {
 			from := fs.String("from", "", "the store to copy from (a DSN)")
 			to := fs.String("to", "", "the store to copy into (a DSN)")
 			force := fs.Bool("force", false, "replace the content of a store that is not empty")
-			return func(ctx context.Context, e *cmdEnv, _ config.Config, rest []string) error {
+			return func(ctx context.Context, e *cmdEnv, c config.Config, rest []string) error {
 				if len(rest) > 0 {
 					return usageErr("unexpected argument %q", rest[0])
 				}
@@ -29,12 +29,18 @@ func migrateCmd() *command {
 				if *from == *to {
 					return usageErr("--from and --to name the same store")
 				}
-				src, err := app.Open(ctx, *from)
+				// One key for both: the copy's trail is the source's, and
+				// must verify with the key that sealed it.
+				key, err := app.AuditKey(*from, c.AuditKeyFile)
+				if err != nil {
+					return err
+				}
+				src, err := app.Open(ctx, *from, key)
 				if err != nil {
 					return fmt.Errorf("--from: %w", err)
 				}
 				defer src.Close()
-				dst, err := app.Open(ctx, *to)
+				dst, err := app.Open(ctx, *to, key)
 				if err != nil {
 					return fmt.Errorf("--to: %w", err)
 				}
@@ -46,6 +52,7 @@ func migrateCmd() *command {
 				n := got.Rows
 				fmt.Fprintf(e.stdout, "copied %d campaigns, %d history rows, %d proposals, %d accounts, %d tokens, %d agencies, %d counts, %d checks; audit trail of %d entries verified\n",
 					n["campaigns"], n["targets"], n["proposals"], n["accounts"], n["tokens"], n["agencies"], n["counts"], n["checks"], got.Audit)
+				fmt.Fprintf(e.stdout, "the copy's audit trail is sealed with %s: start every server and command on it with that key file (--audit-key-file)\n", key)
 				return nil
 			}
 		},

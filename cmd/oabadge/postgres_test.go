@@ -21,7 +21,7 @@ func pgDSN(t *testing.T) string { return storetest.PostgresDSN(t, "oabadge_test_
 // database (see .ci/run).
 func emptyPG(t *testing.T, dsn string) {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), dsn)
+	s, err := postgres.Open(context.Background(), dsn, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

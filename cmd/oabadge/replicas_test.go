@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oabadge/oabadge/internal/store/postgres"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // proxy forwards TCP to PostgreSQL and can cut every connection, to play
@@ -104,15 +106,18 @@ type replica struct {
 	base string
 }
 
-func startReplica(t *testing.T, bin, dsn string) *replica {
+func startReplica(t *testing.T, bin, dsn string, extra ...string) *replica {
 	t.Helper()
 	demo := "--demo=false" // on PostgreSQL the test makes the campaign
 	if strings.HasPrefix(dsn, "sqlite:") {
 		demo = "--demo=true"
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--access-log=false", "--log-format", "json",
-		"--poll-interval", "1s", "--count-flush", "300ms", demo)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--audit-key-file", testKeyFile, "--access-log=false", "--log-format", "json",
+		"--poll-interval", "1s", "--count-flush", "300ms", demo}, extra...)...)
 	stdout, _ := cmd.StdoutPipe()
+	if os.Getenv("OABADGE_DEBUG_REPLICAS") != "" {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +209,7 @@ func TestReplicas(t *testing.T) {
 	var tok strings.Builder
 	run(ctx, []string{"admin", "token", "alice", "--role", "admin", "--db", dsn}, env(), nil, &tok, io.Discard)
 	token := strings.TrimSpace(tok.String())
-	st, err := postgres.Open(ctx, dsn)
+	st, err := postgres.Open(ctx, dsn, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestRollingRestart(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	startAt := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--reuse-port", "--access-log=false", "--log-format", "json", "--drain-delay", "300ms")
+		cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--audit-key-file", testKeyFile, "--reuse-port", "--access-log=false", "--log-format", "json", "--drain-delay", "300ms")
 		out, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

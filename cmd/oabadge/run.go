@@ -40,20 +40,22 @@ type command struct {
 
 // Settings that most commands share.
 var (
-	storeSettings = []string{"db", "log-format", "log-level"}
-	noSettings    = []string{}
+	storeSettings = []string{"db", "audit-key-file", "log-format", "log-level"}
 )
 
 // commands lists every command; a group (admin, audit, agencies) lists
 // each of its subcommands as its own command.
 func commands() []*command {
-	return []*command{
+	cmds := []*command{
 		serveCmd(), rotateCmd(), historyCmd(),
-		adminAddCmd(), adminTokenCmd(), adminRevokeCmd(),
-		auditVerifyCmd(),
-		agenciesImportCmd(), agenciesExportCmd(),
-		checkCmd(), posterCmd(), migrateCmd(),
+		adminAddCmd(), adminTokenCmd(), adminRevokeCmd(), adminRoleCmd(),
 	}
+	cmds = append(cmds, adminLifecycleCmds()...)
+	return append(cmds,
+		auditVerifyCmd(), auditHeadCmd(),
+		agenciesImportCmd(), agenciesExportCmd(),
+		checkCmd(), cspMergeCmd(), posterCmd(), migrateCmd(),
+	)
 }
 
 // run is the whole program, minus process globals, so tests can run it.
@@ -108,11 +110,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	err := cmd.run(ctx, e, args)
 	var exit exitError
+	var with exitWith
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &exit):
 		return int(exit)
+	case errors.As(err, &with):
+		fmt.Fprintf(stderr, "oabadge %s: %s\n", cmd.name, oneLine(with.err))
+		return with.code
 	case errors.Is(err, config.ErrUsage):
 		fmt.Fprintf(stderr, "oabadge %s: %s; run 'oabadge %s -h' for the flags\n", cmd.name, oneLine(err), cmd.name)
 		return 2
@@ -180,6 +186,21 @@ file named by OABADGE_*_FILE. Run 'oabadge COMMAND -h' for a command's flags.
 // open builds the application for a command-line command.
 func open(ctx context.Context, e *cmdEnv, c config.Config) (*app.App, error) {
 	return app.New(ctx, c, app.Options{Version: version})
+}
+
+// readAllLimited reads r up to n bytes, refusing more.
+func readAllLimited(r io.Reader, n int64) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, n))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) >= n {
+		return nil, fmt.Errorf("the input is longer than %d bytes", n-1)
+	}
+	return b, nil
 }
 
 // operator is who the audit trail says acted from the command line.

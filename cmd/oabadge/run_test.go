@@ -23,10 +23,13 @@ import (
 
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
+// env returns a getenv over kv (name, value, …), with the test process's
+// audit key file unless kv names another (an empty value unsets it).
 func env(kv ...string) func(string) string {
-	m := map[string]string{}
+	m := map[string]string{"OABADGE_AUDIT_KEY_FILE": testKeyFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -265,7 +268,7 @@ func TestRestartKeepsData(t *testing.T) {
 	if strings.Count(string(js), `"slug"`) != 1 || !strings.Contains(string(js), `"version":2`) {
 		t.Errorf("after restart: %s", js)
 	}
-	st, err := sqlite.Open(context.Background(), db)
+	st, err := sqlite.Open(context.Background(), db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,23 +327,24 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "3 entries") {
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "4 entries") {
 		t.Fatalf("audit verify on an untouched trail = %d %q", code, out.String())
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err == nil {
+	// Entry 1 is the trail's seal; 3 added bob as an editor.
+	if _, err := db.Exec(`UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 3`); err == nil {
 		t.Error("an UPDATE of the audit trail was allowed")
 	}
-	if _, err := db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 2`); err != nil {
+	if _, err := db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET after = '{"role":"admin"}' WHERE seq = 3`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	var stderr bytes.Buffer
-	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "audit entry 2") {
-		t.Errorf("audit verify after tampering = %d %q, want 1 naming entry 2", code, stderr.String())
+	if code := run(ctx, []string{"audit", "verify", "--db", dsn}, env(), nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "audit entry 3") {
+		t.Errorf("audit verify after tampering = %d %q, want 1 naming entry 3", code, stderr.String())
 	}
 }
 
@@ -369,5 +373,54 @@ func TestAdminCommandsRefuse(t *testing.T) {
 				t.Errorf("run(%q) = %d %q, want %d and one line with %q", tt.args, code, stderr.String(), tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestAccountLifecycleCommands drives the account commands an operator
+// uses when a laptop is lost or a person leaves.
+func TestAccountLifecycleCommands(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
+	ctx := context.Background()
+	do := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append(args, "--db", dsn), env(), strings.NewReader(stdin), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, e := do("pw-long-enough-1\n", "admin", "add", "alice", "--role", "admin"); code != 0 {
+		t.Fatalf("admin add = %d %s", code, e)
+	}
+	code, tok, e := do("", "admin", "token", "alice", "--role", "admin")
+	if code != 0 {
+		t.Fatalf("admin token = %d %s", code, e)
+	}
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		code  int
+		out   string
+	}{
+		{[]string{"admin", "role", "alice", "--role", "editor"}, "", 0, "alice is editor"},
+		{[]string{"admin", "role", "alice", "--role", "root"}, "", 1, ""},
+		{[]string{"admin", "disable", "alice"}, "", 0, "disabled alice"},
+		{[]string{"admin", "disable", "alice"}, "", 1, ""},
+		{[]string{"admin", "enable", "alice"}, "", 0, "enabled alice"},
+		{[]string{"admin", "password", "alice"}, "another-long-password\n", 0, "set the password of alice"},
+		{[]string{"admin", "password", "alice"}, "short\n", 1, ""},
+		{[]string{"admin", "end-sessions", "alice"}, "", 0, "1 token(s) revoked"},
+		{[]string{"admin", "reset-2fa", "alice"}, "", 1, ""},
+		{[]string{"admin", "disable", "nobody"}, "", 1, ""},
+		{[]string{"admin", "disable"}, "", 2, ""},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, e := do(tt.stdin, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) {
+				t.Errorf("%q = %d %q %q, want %d and %q", tt.args, code, out, e, tt.code, tt.out)
+			}
+		})
+	}
+	_ = tok
+	// Every change is in the audit trail, which still verifies.
+	if code, out, e := do("", "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+		t.Errorf("audit verify = %d %s %s", code, out, e)
 	}
 }

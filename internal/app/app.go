@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
@@ -46,6 +49,8 @@ type App struct {
 	Auth       *auth.Service
 	Compliance *compliance.Service
 	Log        *slog.Logger
+	// AuditKey seals the store's audit trail.
+	AuditKey audit.Key
 
 	opts Options
 
@@ -63,11 +68,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	st, err := Open(ctx, cfg.DB)
+	key, keyFile, created, err := auditKey(cfg.DB, cfg.AuditKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, opts: opts}
+	st, err := Open(ctx, cfg.DB, key)
+	var other *audit.BadEntryError
+	if created && errors.As(err, &other) {
+		// The trail is sealed with another key: the one just made sealed
+		// nothing, and must not stay to be mistaken for the right one.
+		os.Remove(keyFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		opts.Log.Warn("created the audit key file: back it up apart from the database; without it the audit trail cannot be verified", "file", keyFile, "key_id", key.ID())
+	}
+	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, AuditKey: key, opts: opts}
 	a.Campaigns = campaign.NewService(st, campaign.Config{
 		Policy:       campaign.Policy{Hosts: cfg.AllowHosts},
 		PublicURL:    cfg.PublicURL,
@@ -78,12 +96,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Now:          opts.Now,
 	})
 	a.Metrics.SetCacheLen(a.Campaigns.CacheLen)
-	a.Auth = auth.NewService(st, auth.Config{Log: opts.Log, Now: opts.Now})
+	a.Auth = auth.NewService(st, auth.Config{TwoPerson: cfg.TwoPerson, RequireTOTP: cfg.Require2FA, Log: opts.Log, Now: opts.Now})
 	a.Compliance = compliance.NewService(st, campaignSlugs{a.Campaigns}, compliance.Config{
-		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout},
-		Counter: compliance.NewCounter(0, opts.Now),
-		Log:     opts.Log,
-		Now:     opts.Now,
+		Checker: &compliance.Checker{PublicURL: cfg.PublicURL, Concurrency: cfg.CheckConcurrency, Timeout: cfg.CheckTimeout,
+			AllowPrivate: cfg.CheckAllowPrivate},
+		Render:   &compliance.Renderer{Dir: cfg.Screenshots, Timeout: cfg.CheckTimeout * 2},
+		Counter:  compliance.NewCounter(0, opts.Now),
+		MaxSites: cfg.CountSites,
+		Log:      opts.Log,
+		Now:      opts.Now,
 	})
 	if err := a.Campaigns.Refresh(ctx); err != nil {
 		st.Close()
@@ -92,11 +113,45 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-// Open opens the store a DSN names: sqlite:PATH or postgres://…. It returns
-// a nil interface on error, never one holding a nil pointer.
-func Open(ctx context.Context, dsn string) (store.Store, error) {
+// AuditKey loads the audit key file (--audit-key-file), creating it, 0600,
+// with a random key when it does not exist. With SQLite it defaults to
+// audit.key beside the database file; with PostgreSQL it must be named,
+// since every replica and command must use the same key.
+func AuditKey(dsn, file string) (audit.Key, error) {
+	key, _, _, err := auditKey(dsn, file)
+	return key, err
+}
+
+// auditKey is AuditKey, also saying which file it read and whether it
+// created it.
+func auditKey(dsn, file string) (key audit.Key, path string, created bool, err error) {
+	if file == "" {
+		if store.IsPostgres(dsn) {
+			return audit.Key{}, "", false, errors.New("--audit-key-file (OABADGE_AUDIT_KEY_FILE) is required with PostgreSQL: every replica and the command line must use the same audit key file (e.g. one mounted from a Secret, mode 0400 or 0600)")
+		}
+		db, err := store.SQLitePath(dsn)
+		if err != nil {
+			return audit.Key{}, "", false, err
+		}
+		file = filepath.Join(filepath.Dir(db), DefaultAuditKeyFile)
+	}
+	key, created, err = audit.LoadOrCreateKey(file)
+	if err != nil {
+		return audit.Key{}, "", false, fmt.Errorf("--audit-key-file (OABADGE_AUDIT_KEY_FILE): %w", err)
+	}
+	return key, file, created, nil
+}
+
+// DefaultAuditKeyFile is the audit key file's name beside a SQLite
+// database when --audit-key-file is not set.
+const DefaultAuditKeyFile = "audit.key"
+
+// Open opens the store a DSN names: sqlite:PATH or postgres://…, with the
+// key that seals its audit trail. It returns a nil interface on error,
+// never one holding a nil pointer.
+func Open(ctx context.Context, dsn string, key audit.Key) (store.Store, error) {
 	if store.IsPostgres(dsn) {
-		pg, err := postgres.Open(ctx, dsn)
+		pg, err := postgres.Open(ctx, dsn, key)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +161,7 @@ func Open(ctx context.Context, dsn string) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, key)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +173,14 @@ func (a *App) Close() error { return a.Store.Close() }
 
 // campaignSlugs tells the compliance service which campaigns are served.
 type campaignSlugs struct{ svc *campaign.Service }
+
+func (c campaignSlugs) Code(slug string) (string, bool) {
+	x, err := c.svc.Served(context.Background(), slug)
+	if err != nil {
+		return "", false
+	}
+	return c.svc.QRContent(x), true
+}
 
 func (c campaignSlugs) Slugs() []string {
 	list := c.svc.List()

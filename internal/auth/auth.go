@@ -68,6 +68,22 @@ type Account struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	Disabled     bool
+	// TOTPSecret is the base32 secret of the account's authenticator app;
+	// while TOTPEnabled is false it is an enrollment not yet confirmed.
+	TOTPSecret  string
+	TOTPEnabled bool
+	// TOTPStep is the last time step whose code was accepted, so a code
+	// cannot be used twice.
+	TOTPStep int64
+	// Recovery holds the SHA-256 hashes of the unused recovery codes.
+	Recovery []string
+	// PendingRole, when set, is a role that waits for a second admin's
+	// approval (PendingBy asked for it): a new admin account, disabled
+	// until then, or a raise of an existing account's role.
+	PendingRole Role
+	PendingBy   string
+	// PendingCreate says the account itself waits for that approval.
+	PendingCreate bool
 }
 
 // Token is an API token: a named, revocable secret with its own role,
@@ -97,13 +113,31 @@ type Session struct {
 type Principal struct {
 	Account string
 	Role    Role
-	Via     string // "session" or "token:ID"
+	Via     string // "session", "token:ID", "cli" or "system"
 	CSRF    string // the session's CSRF token; empty for tokens
+	// TOTP says the account has a second factor enrolled; Fresh, that
+	// this request proved it with a current code (see Service.StepUp).
+	TOTP, Fresh bool
+	// MustEnroll says the account must enroll a second factor before it
+	// may do anything (an admin under --require-2fa).
+	MustEnroll bool
 }
 
+// Operator reports whether p is an operator at the command line or the
+// system itself (the scheduler, the demo), who act with the database in
+// hand: no rule of the services could stop them, so none is pretended.
+func (p Principal) Operator() bool { return p.Via == "cli" || p.Via == "system" }
+
 // Actor returns p as an audit actor seen from ip with user agent ua.
+// A change made with an API token records the token beside the role
+// ("editor via token:1a2b3c4d5e6f"): the actor is always the person who
+// owns it, since tokens are minted for one's own account only.
 func (p Principal) Actor(ip, ua string) audit.Actor {
-	return audit.Actor{Name: p.Account, Role: string(p.Role), IP: ip, UserAgent: ua}
+	role := string(p.Role)
+	if strings.HasPrefix(p.Via, "token:") {
+		role += " via " + p.Via
+	}
+	return audit.Actor{Name: p.Account, Role: role, IP: ip, UserAgent: ua}
 }
 
 // Store keeps accounts, tokens and sessions. Changes to accounts and tokens
@@ -112,6 +146,14 @@ type Store interface {
 	CreateAccount(ctx context.Context, a Account, by audit.Actor) error
 	Account(ctx context.Context, name string) (Account, error)
 	Accounts(ctx context.Context) ([]Account, error)
+	// UpdateAccount reads account name, lets change modify it (an error
+	// from change aborts, writing nothing), and stores every field but
+	// its id, name and creation time, audited as action.
+	UpdateAccount(ctx context.Context, name, action string, at time.Time, change func(*Account) error, by audit.Actor) (Account, error)
+	// EndSessions deletes every session of account name but the one whose
+	// hash is except, and revokes every token of it when tokens is set,
+	// audited in one entry. It returns how many of each it ended.
+	EndSessions(ctx context.Context, name, except string, tokens bool, at time.Time, by audit.Actor) (sessions, revoked int, err error)
 	CreateToken(ctx context.Context, t Token, by audit.Actor) error
 	TokenByID(ctx context.Context, id string) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)

@@ -22,8 +22,12 @@ type Caller struct {
 // Actor returns the caller as the audit trail records it.
 func (c Caller) Actor() audit.Actor { return c.Principal.Actor(c.IP, c.UserAgent) }
 
-// Require returns a Forbidden error unless the caller has at least role r.
+// Require returns a Forbidden error unless the caller has at least role r,
+// and, when the caller must enroll a second factor first, until they have.
 func (c Caller) Require(r Role) error {
+	if c.MustEnroll {
+		return apperr.Forbiddenf("set up a second factor first (your account page), as this server requires for admins")
+	}
 	if !c.Role.Allows(r) {
 		return apperr.Forbiddenf("this needs the %s role; you are %s", r, orNone(c.Role))
 	}
@@ -66,7 +70,13 @@ type Config struct {
 	HashConcurrency int
 	// SessionTTL is how long a console session lasts; 0 means SessionTTL.
 	SessionTTL time.Duration
-	Log        *slog.Logger
+	// TwoPerson makes creating an admin account, and raising any role,
+	// wait for a second admin's approval.
+	TwoPerson bool
+	// RequireTOTP makes admins enroll a second factor before they may do
+	// anything, and use it at every sign-in.
+	RequireTOTP bool
+	Log         *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
 }
@@ -110,14 +120,22 @@ func NewService(st Store, cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
+// hashWait bounds how long a sign-in waits for a password check to start;
+// past it the server is too busy, and says so, rather than queue forever.
+const hashWait = 5 * time.Second
+
 // checkPassword runs CheckPassword under the hashing limit: at most
 // HashConcurrency hashes at once, so a burst of sign-ins queues instead of
-// holding 64 MiB each. Waiting honours ctx.
+// holding 64 MiB each. Waiting honours ctx, and gives up after hashWait.
 func (s *Service) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
 	select {
 	case s.hashing <- struct{}{}:
 	case <-ctx.Done():
 		return false, apperr.Unavailablef(ctx.Err(), "the server is busy checking passwords; try again shortly")
+	case <-t.C:
+		return false, &apperr.Error{Kind: apperr.Unavailable, Msg: "the server is busy checking passwords; try again shortly", RetryAfter: hashWait}
 	}
 	defer func() { <-s.hashing }()
 	return CheckPassword(hash, pw), nil
@@ -133,11 +151,12 @@ func (s *Service) dummyHash() string {
 	return s.dummy
 }
 
-// SignIn checks name and password from the client address addr and starts a
-// session. It returns the session's secret (the cookie value) and the
-// session. Attempts are limited per address and failures per account; an
-// unknown name costs the same time as a wrong password.
-func (s *Service) SignIn(ctx context.Context, name, password, addr string) (string, Session, error) {
+// SignIn checks name, password and, for an account with a second factor,
+// code (an authenticator code or a recovery code), from the client address
+// addr, and starts a session. It returns the session's secret (the cookie
+// value) and the session. Attempts are limited per address and failures
+// per account; an unknown name costs the same time as a wrong password.
+func (s *Service) SignIn(ctx context.Context, name, password, code, addr string) (string, Session, error) {
 	accountKey, addrKey := "account:"+name, "addr:"+addr
 	for _, l := range []struct {
 		lim *Limiter
@@ -166,6 +185,20 @@ func (s *Service) SignIn(ctx context.Context, name, password, addr string) (stri
 	if !ok || a.Name == "" || a.Disabled {
 		s.cfg.Log.Info("sign-in failed", "account", name, "ip", addr)
 		return "", Session{}, apperr.Unauthorizedf("wrong account name or password")
+	}
+	if a.TOTPEnabled {
+		if code == "" {
+			return "", Session{}, errCode
+		}
+		if _, err := s.store.UpdateAccount(ctx, a.Name, "account.second_factor", s.now(), func(x *Account) error {
+			if !useSecondFactor(x, code, s.cfg.Now()) {
+				return errCode
+			}
+			return nil
+		}, Caller{Principal: Principal{Account: a.Name, Role: a.Role}, IP: addr}.Actor()); err != nil {
+			s.cfg.Log.Info("sign-in failed: second factor", "account", name, "ip", addr)
+			return "", Session{}, err
+		}
 	}
 	s.account.Reset(accountKey)
 	secret, err := RandomString(32)
@@ -204,7 +237,12 @@ func (s *Service) Session(ctx context.Context, secret string) (Principal, error)
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{Account: ss.Account, Role: ss.Role, Via: "session", CSRF: ss.CSRF}, nil
+	a, err := s.store.Account(ctx, ss.Account)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Account: ss.Account, Role: ss.Role, Via: "session", CSRF: ss.CSRF, TOTP: a.TOTPEnabled,
+		MustEnroll: s.cfg.RequireTOTP && a.Role.Allows(Admin) && !a.TOTPEnabled}, nil
 }
 
 // Token returns the principal an API token acts as: its owner, with the
@@ -242,6 +280,16 @@ func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 	return Principal{Account: t.Account, Role: role, Via: "token:" + id}, nil
 }
 
+// Me returns the caller's own account, without its secrets.
+func (s *Service) Me(ctx context.Context, by Caller) (Account, error) {
+	a, err := s.store.Account(ctx, by.Account)
+	if err != nil {
+		return Account{}, err
+	}
+	a.PasswordHash, a.TOTPSecret, a.Recovery = "", "", make([]string, len(a.Recovery))
+	return a, nil
+}
+
 // Accounts lists every account; admins only.
 func (s *Service) Accounts(ctx context.Context, by Caller) ([]Account, error) {
 	if err := by.Require(Admin); err != nil {
@@ -250,7 +298,10 @@ func (s *Service) Accounts(ctx context.Context, by Caller) ([]Account, error) {
 	return s.store.Accounts(ctx)
 }
 
-// CreateAccount adds an account; admins (and operators) only.
+// CreateAccount adds an account; admins (and operators) only. Under the
+// two-person rule a new admin account is created disabled, with its role
+// waiting for a second admin's approval (PendingRole), so one admin cannot
+// make a second one to approve their own changes.
 func (s *Service) CreateAccount(ctx context.Context, name, role, password string, by Caller) (Account, error) {
 	if err := by.Require(Admin); err != nil {
 		return Account{}, err
@@ -259,10 +310,269 @@ func (s *Service) CreateAccount(ctx context.Context, name, role, password string
 	if err != nil {
 		return Account{}, err
 	}
+	if a.Role == Admin && s.cfg.TwoPerson && !by.Operator() {
+		a.Disabled, a.PendingCreate, a.PendingRole, a.PendingBy = true, true, Admin, by.Account
+		a.Role = Viewer
+	}
 	if err := s.store.CreateAccount(ctx, a, by.Actor()); err != nil {
 		return Account{}, err
 	}
 	return a, nil
+}
+
+// SetRole changes account name's role; admins only. Lowering a role
+// applies at once; under the two-person rule raising one waits for a
+// second admin (ApprovePending).
+func (s *Service) SetRole(ctx context.Context, name, role string, by Caller) (Account, error) {
+	if err := by.Require(Admin); err != nil {
+		return Account{}, err
+	}
+	r, err := ParseRole(role)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.store.UpdateAccount(ctx, name, "account.role", s.now(), func(a *Account) error {
+		if a.PendingCreate {
+			return apperr.Conflictf("account %q waits for a second admin's approval", name)
+		}
+		if a.Role == r && a.PendingRole == "" {
+			return apperr.Conflictf("account %q is %s already", name, r)
+		}
+		if r.rank() > a.Role.rank() && s.cfg.TwoPerson && !by.Operator() {
+			a.PendingRole, a.PendingBy = r, by.Account // a raise waits
+			return nil
+		}
+		a.Role, a.PendingRole, a.PendingBy = r, "", ""
+		return nil
+	}, by.Actor())
+}
+
+// ApprovePending carries out the change waiting on account name (a new
+// admin account, a raised role); an admin other than the one who asked.
+func (s *Service) ApprovePending(ctx context.Context, name string, by Caller) (Account, error) {
+	if err := by.Require(Admin); err != nil {
+		return Account{}, err
+	}
+	if err := by.RequireFresh(); err != nil {
+		return Account{}, err
+	}
+	return s.store.UpdateAccount(ctx, name, "account.approve", s.now(), func(a *Account) error {
+		switch {
+		case a.PendingRole == "":
+			return apperr.Conflictf("nothing waits for approval on account %q", name)
+		case a.PendingBy == by.Account:
+			return apperr.Forbiddenf("you asked for this change; another admin must approve it")
+		case a.Name == by.Account:
+			return apperr.Forbiddenf("another admin must approve a change to your own account")
+		}
+		if a.PendingCreate {
+			a.Disabled = false // a new admin account, disabled until now
+		}
+		a.Role, a.PendingRole, a.PendingBy, a.PendingCreate = a.PendingRole, "", "", false
+		return nil
+	}, by.Actor())
+}
+
+// RejectPending drops the change waiting on account name: an admin, or
+// the one who asked for it.
+func (s *Service) RejectPending(ctx context.Context, name string, by Caller) (Account, error) {
+	if err := by.Require(Admin); err != nil {
+		return Account{}, err
+	}
+	return s.store.UpdateAccount(ctx, name, "account.reject", s.now(), func(a *Account) error {
+		if a.PendingRole == "" {
+			return apperr.Conflictf("nothing waits for approval on account %q", name)
+		}
+		// A refused new account stays, disabled, so its name and history
+		// are kept; it can be enabled later as what it was made (a viewer).
+		a.PendingRole, a.PendingBy, a.PendingCreate = "", "", false
+		return nil
+	}, by.Actor())
+}
+
+// SetDisabled disables (or enables) account name; admins only, and not
+// their own account. A disabled account's sessions and tokens stop
+// working at once.
+func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool, by Caller) (Account, error) {
+	if err := by.Require(Admin); err != nil {
+		return Account{}, err
+	}
+	if name == by.Account {
+		return Account{}, apperr.Forbiddenf("you cannot disable or enable your own account; ask another admin")
+	}
+	action := "account.enable"
+	if disabled {
+		action = "account.disable"
+	}
+	return s.store.UpdateAccount(ctx, name, action, s.now(), func(a *Account) error {
+		if a.Disabled == disabled {
+			return apperr.Conflictf("account %q is %s already", name, map[bool]string{true: "disabled", false: "enabled"}[disabled])
+		}
+		if !disabled && a.PendingCreate {
+			return apperr.Conflictf("account %q waits for a second admin's approval; approve it instead", name)
+		}
+		a.Disabled = disabled
+		return nil
+	}, by.Actor())
+}
+
+// SetPassword sets account name's password. An account changes its own
+// password with its current one (current); an admin resets another's
+// without. Every other session of the account ends.
+func (s *Service) SetPassword(ctx context.Context, name, password, current, keepSession string, by Caller) error {
+	own := name == by.Account
+	if own {
+		if err := by.Require(Viewer); err != nil && !by.MustEnroll {
+			return err
+		}
+	} else if err := by.Require(Admin); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if own && !by.Operator() {
+		a, err := s.store.Account(ctx, name)
+		if err != nil {
+			return err
+		}
+		ok, err := s.checkPassword(ctx, a.PasswordHash, current)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.Invalidf("the current password is wrong")
+		}
+	}
+	if _, err := s.store.UpdateAccount(ctx, name, "account.password", s.now(), func(a *Account) error {
+		a.PasswordHash = hash
+		return nil
+	}, by.Actor()); err != nil {
+		return err
+	}
+	except := ""
+	if own && keepSession != "" {
+		except = HashSecret(keepSession)
+	}
+	_, _, err = s.store.EndSessions(ctx, name, except, false, s.now(), by.Actor())
+	return err
+}
+
+// EndSessions signs account name out everywhere and revokes its tokens:
+// for a lost laptop or a leaked token. Its own account, or an admin.
+func (s *Service) EndSessions(ctx context.Context, name string, by Caller) (sessions, tokens int, err error) {
+	if name != by.Account {
+		if err := by.Require(Admin); err != nil {
+			return 0, 0, err
+		}
+	}
+	if _, err := s.store.Account(ctx, name); err != nil {
+		return 0, 0, err
+	}
+	return s.store.EndSessions(ctx, name, "", true, s.now(), by.Actor())
+}
+
+// BeginTOTP starts enrolling a second factor for the caller's own account:
+// it stores a new secret, not yet in force, and returns it with its
+// otpauth:// URL for the QR code.
+func (s *Service) BeginTOTP(ctx context.Context, by Caller) (secret, url string, err error) {
+	if by.Account == "" || by.Operator() {
+		return "", "", apperr.Forbiddenf("sign in to set up your second factor")
+	}
+	secret, url, err = NewTOTP(by.Account)
+	if err != nil {
+		return "", "", err
+	}
+	_, err = s.store.UpdateAccount(ctx, by.Account, "account.totp_begin", s.now(), func(a *Account) error {
+		if a.TOTPEnabled {
+			return apperr.Conflictf("a second factor is set up already; remove it first")
+		}
+		a.TOTPSecret = secret
+		return nil
+	}, by.Actor())
+	return secret, url, err
+}
+
+// PendingTOTP returns the otpauth:// URL of the caller's enrollment in
+// progress, for its QR code.
+func (s *Service) PendingTOTP(ctx context.Context, by Caller) (string, error) {
+	a, err := s.store.Account(ctx, by.Account)
+	if err != nil {
+		return "", err
+	}
+	if a.TOTPEnabled || a.TOTPSecret == "" {
+		return "", apperr.NotFoundf("no second factor is being set up")
+	}
+	return TOTPURL(a.Name, a.TOTPSecret), nil
+}
+
+// ConfirmTOTP puts the caller's enrolled secret in force once they prove
+// it with a code, and returns recovery codes, shown only this once.
+func (s *Service) ConfirmTOTP(ctx context.Context, code string, by Caller) ([]string, error) {
+	codes, hashes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.store.UpdateAccount(ctx, by.Account, "account.totp_enable", s.now(), func(a *Account) error {
+		if a.TOTPEnabled || a.TOTPSecret == "" {
+			return apperr.Conflictf("no second factor is being set up")
+		}
+		step, ok := checkTOTP(a.TOTPSecret, code, s.cfg.Now(), a.TOTPStep)
+		if !ok {
+			return apperr.Invalidf("that code does not match: check the clock of the phone and try the next code")
+		}
+		a.TOTPEnabled, a.TOTPStep, a.Recovery = true, step, hashes
+		return nil
+	}, by.Actor())
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// ResetTOTP removes account name's second factor, for a lost phone: an
+// admin (or an operator) for another account; a person for their own,
+// with a current code.
+func (s *Service) ResetTOTP(ctx context.Context, name, code string, by Caller) error {
+	own := name == by.Account && !by.Operator()
+	if !own {
+		if err := by.Require(Admin); err != nil {
+			return err
+		}
+	}
+	_, err := s.store.UpdateAccount(ctx, name, "account.totp_reset", s.now(), func(a *Account) error {
+		if !a.TOTPEnabled && a.TOTPSecret == "" {
+			return apperr.Conflictf("account %q has no second factor", name)
+		}
+		if own && a.TOTPEnabled && !useSecondFactor(a, code, s.cfg.Now()) {
+			return errCode
+		}
+		a.TOTPSecret, a.TOTPEnabled, a.TOTPStep, a.Recovery = "", false, 0, nil
+		return nil
+	}, by.Actor())
+	return err
+}
+
+// StepUp checks code, a current authenticator code of the caller's, and
+// returns the caller marked Fresh: what approving or applying a change in
+// the console asks for (Caller.RequireFresh). No code, or a caller without
+// a second factor, returns the caller as it is.
+func (s *Service) StepUp(ctx context.Context, code string, by Caller) (Caller, error) {
+	if code == "" || !by.TOTP {
+		return by, nil
+	}
+	_, err := s.store.UpdateAccount(ctx, by.Account, "account.second_factor", s.now(), func(a *Account) error {
+		if !useSecondFactor(a, code, s.cfg.Now()) {
+			return errCode
+		}
+		return nil
+	}, by.Actor())
+	if err != nil {
+		return by, err
+	}
+	by.Fresh = true
+	return by, nil
 }
 
 // Tokens lists every API token (never their secrets); admins only.
@@ -274,13 +584,20 @@ func (s *Service) Tokens(ctx context.Context, by Caller) ([]Token, error) {
 }
 
 // CreateToken makes an API token named name with role for account (the
-// caller's own when empty) and returns it with its secret, shown once.
+// caller's own when empty) and returns it with its secret, shown once. A
+// token acts as its owner, so people mint tokens for their own account
+// only, never above their role: an admin who could mint one for another
+// admin could approve their own changes. Operators at the command line
+// mint for anyone.
 func (s *Service) CreateToken(ctx context.Context, name, role, account string, by Caller) (Token, string, error) {
-	if err := by.Require(Admin); err != nil {
+	if err := by.Require(Viewer); err != nil {
 		return Token{}, "", err
 	}
 	if account == "" {
 		account = by.Account
+	}
+	if account != by.Account && !by.Operator() {
+		return Token{}, "", apperr.Forbiddenf("a token acts as its owner: make tokens for your own account only (%s signs in to make theirs)", account)
 	}
 	owner, err := s.store.Account(ctx, account)
 	if err != nil {
@@ -299,10 +616,19 @@ func (s *Service) CreateToken(ctx context.Context, name, role, account string, b
 	return t, secret, nil
 }
 
-// RevokeToken revokes token id; admins only.
+// RevokeToken revokes token id: its owner, or an admin.
 func (s *Service) RevokeToken(ctx context.Context, id string, by Caller) error {
-	if err := by.Require(Admin); err != nil {
+	if err := by.Require(Viewer); err != nil {
 		return err
+	}
+	if !by.Role.Allows(Admin) {
+		t, err := s.store.TokenByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.Account != by.Account {
+			return apperr.Forbiddenf("only an admin may revoke another account's token")
+		}
 	}
 	return s.store.RevokeToken(ctx, id, s.now(), by.Actor())
 }

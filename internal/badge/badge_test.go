@@ -289,10 +289,12 @@ func TestParse(t *testing.T) {
 		want int
 		ok   bool
 	}{{"192", 192, true}, {"1024", 1024, true}, {"0192", 192, true}, {"200", 0, false}, {"-192", 0, false}, {"", 0, false}, {"999999999999", 0, false}, {"19 2", 0, false}} {
-		got, ok := badge.ParseSize(tt.in)
-		if ok != tt.ok || (ok && got != tt.want) {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := badge.ParseSize(tt.in)
+			if ok != tt.ok || (ok && got != tt.want) {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 	if _, ok := badge.ParseTheme("Dark"); ok {
 		t.Error(`ParseTheme("Dark") accepted: values are case-sensitive so cache keys stay canonical`)
@@ -376,21 +378,23 @@ func TestPNGStatesItsResolution(t *testing.T) {
 		{badge.Variant{Format: badge.PNG, Size: 192, Density: 2}, 192},
 		{badge.Variant{Format: badge.PNG, Theme: badge.ThemeMono, Size: badge.PrintSize, Density: 1}, badge.PrintDPI},
 	} {
-		b, err := badge.Render(demo, tt.v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
-			t.Fatalf("%s with pHYs is not a valid PNG: %v", tt.v, err)
-		}
-		i := bytes.Index(b, []byte("pHYs"))
-		if i < 0 {
-			t.Fatalf("%s has no pHYs chunk", tt.v)
-		}
-		ppm := binary.BigEndian.Uint32(b[i+4:])
-		if got := int(math.Round(float64(ppm) * 0.0254)); got != tt.dpi || b[i+12] != 1 {
-			t.Errorf("%s states %d dpi, want %d", tt.v, got, tt.dpi)
-		}
+		t.Run(tt.v.String(), func(t *testing.T) {
+			b, err := badge.Render(demo, tt.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+				t.Fatalf("%s with pHYs is not a valid PNG: %v", tt.v, err)
+			}
+			i := bytes.Index(b, []byte("pHYs"))
+			if i < 0 {
+				t.Fatalf("%s has no pHYs chunk", tt.v)
+			}
+			ppm := binary.BigEndian.Uint32(b[i+4:])
+			if got := int(math.Round(float64(ppm) * 0.0254)); got != tt.dpi || b[i+12] != 1 {
+				t.Errorf("%s states %d dpi, want %d", tt.v, got, tt.dpi)
+			}
+		})
 	}
 	if _, err := badge.Render(demo, badge.Variant{Format: badge.SVG, Size: badge.PrintSize, Density: 1}); err == nil {
 		t.Error("an SVG at the print size was rendered")

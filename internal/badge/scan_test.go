@@ -33,9 +33,11 @@ func TestOfferedSizes(t *testing.T) {
 		{badge.LayoutBadge, "[192 256 384 512 1024]"},
 		{badge.LayoutCard, "[384 512 1024]"},
 	} {
-		if got := fmt.Sprint(badge.OfferedSizes(tt.l)); got != tt.want {
-			t.Errorf("OfferedSizes(%s) = %s, want %s", tt.l, got, tt.want)
-		}
+		t.Run(tt.l.String(), func(t *testing.T) {
+			if got := fmt.Sprint(badge.OfferedSizes(tt.l)); got != tt.want {
+				t.Errorf("OfferedSizes(%s) = %s, want %s", tt.l, got, tt.want)
+			}
+		})
 	}
 	// Every variant Validate accepted before still renders, offered or not.
 	for _, v := range badge.Variants() {

@@ -66,6 +66,8 @@ func CleanText(s string) string {
 			continue
 		case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs):
 			continue
+		case !Drawable(r):
+			r = '\uFFFD' // drawn as the replacement character, in SVG, PNG and PDF alike
 		}
 		if space != 0 {
 			b.WriteRune(space)
@@ -74,6 +76,40 @@ func CleanText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// Drawable reports whether r can be drawn: both faces of DejaVu have a
+// glyph for it, and it is in the Basic Multilingual Plane (the PDF
+// writer's font subsets hold no more).
+func Drawable(r rune) bool {
+	if r > 0xFFFF {
+		return false
+	}
+	fs, err := fonts()
+	if err != nil {
+		return false
+	}
+	for _, f := range fs {
+		if gi, err := f.GlyphIndex(nil, r); err != nil || gi == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Undrawable returns the first character of s that Drawable refuses, not
+// counting white space, controls and format characters (which CleanText
+// drops), and whether there is one.
+func Undrawable(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs) {
+			continue
+		}
+		if !Drawable(r) {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func measure(f font.Face, s string) float64 {

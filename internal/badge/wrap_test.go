@@ -137,9 +137,11 @@ func TestWrapIssueCases(t *testing.T) {
 		{"Mở ứng dụng Zalo, chọn Quét mã QR và hướng camera vào mã", 300, "Mở ứng dụng Zalo, chọn Quét mã QR / và hướng camera vào mã"},
 		{"Sở Tư\u00a0pháp tỉnh Hưng Yên", 100, "Sở Tư pháp / tỉnh Hưng Yên"},
 	} {
-		if got := strings.Join(badge.Wrap(m, badge.CleanText(tt.text), tt.width), " / "); got != tt.want {
-			t.Errorf("Wrap(%q, %v) = %q, want %q", tt.text, tt.width, got, tt.want)
-		}
+		t.Run(tt.text, func(t *testing.T) {
+			if got := strings.Join(badge.Wrap(m, badge.CleanText(tt.text), tt.width), " / "); got != tt.want {
+				t.Errorf("Wrap(%q, %v) = %q, want %q", tt.text, tt.width, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -171,9 +173,11 @@ func TestReadableURL(t *testing.T) {
 		{"https://xn--bcher-kva.ch/th%E1%BB%A7-t%E1%BB%A5c", "bücher.ch/thủ-tục"},
 		{"zalo.me/42?x=1", "zalo.me/42"},
 	} {
-		if got := badge.ReadableURL(tt.in); got != tt.want {
-			t.Errorf("ReadableURL(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			if got := badge.ReadableURL(tt.in); got != tt.want {
+				t.Errorf("ReadableURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -183,8 +187,10 @@ func TestCleanTextKeepsNoBreakSpace(t *testing.T) {
 		{"  a \u00a0 b\u202fc\t\td ", "a\u00a0b\u00a0c d"},
 		{"\u00a0a\u00a0", "a"},
 	} {
-		if got := badge.CleanText(tt.in); got != tt.want {
-			t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			if got := badge.CleanText(tt.in); got != tt.want {
+				t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }

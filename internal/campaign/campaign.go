@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/badge"
@@ -44,31 +46,55 @@ type Campaign struct {
 	// Theme and Layout are the campaign's look: what a badge request that
 	// names none gets ("light" and "badge" when empty).
 	Theme, Layout string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Disabled campaigns are not served: their badges, pages and
+	// redirects answer 404 until they are enabled again.
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
-// Revision is one entry of a campaign's target history.
+// Revision is one entry of a campaign's history: every change makes one,
+// with the target in force after it.
 type Revision struct {
 	Version   int64
 	Target    string
-	Kind      string // create, rotate or rollback
+	Kind      string // one of the change kinds
 	Actor     string
 	Approver  string // the second person, when one approved it
 	CreatedAt time.Time
 }
 
-// Rotation is a change of target as a store applies it.
-type Rotation struct {
-	Slug   string
-	Expect int64 // the version it applies to; 0 for whatever is current
-	Target string
-	Kind   string // rotate or rollback
+// The kinds of change. Each alters what citizens see, so each goes through
+// the same rules: proposed by an editor, applied by an admin (or approved by
+// a second one under the two-person rule), re-checked when applied.
+const (
+	KindCreate   = "create"   // a new campaign
+	KindRotate   = "rotate"   // a new target
+	KindRollback = "rollback" // the target of an earlier version
+	KindUpdate   = "update"   // title, caption, QR mode, pinned ids, look
+	KindDisable  = "disable"  // stop serving it
+	KindEnable   = "enable"   // serve it again
+)
+
+// Kinds lists the change kinds.
+var Kinds = []string{KindCreate, KindRotate, KindRollback, KindUpdate, KindDisable, KindEnable}
+
+// Change is a change to a campaign as a store applies it.
+type Change struct {
+	Kind string
+	// State is the campaign after the change: every field is stored. The
+	// store sets the version (1 for a new campaign, else one more than the
+	// current), the creation time (kept) and the update time (At).
+	State Campaign
+	// Expect is the version the change applies to; 0 applies to whatever
+	// is current (the command line). A store refuses a stale one with
+	// PreconditionFailed, and a create of an existing slug with Conflict.
+	Expect int64
 	At     time.Time
 	// Proposer is who asked for it, when it carries out a proposal (the
 	// history names them; the audit entry names who carried it out).
 	// Approver is who approved it, and Proposal the proposal it carries
-	// out (0 for a direct rotation).
+	// out (0 for a direct change).
 	Proposer string
 	Approver string
 	Proposal int64
@@ -84,14 +110,18 @@ const (
 	Failed    = "failed"    // could not be carried out (the campaign moved on)
 )
 
-// Proposal is a rotation that waits: for a second person's approval (the
+// Proposal is a change that waits: for a second person's approval (the
 // two-person rule, or an editor's proposal) or for its scheduled time.
 type Proposal struct {
-	ID           int64
-	Slug         string
-	Target       string
-	Kind         string // rotate or rollback
-	BaseVersion  int64  // the version it was proposed against
+	ID   int64
+	Slug string
+	Kind string // one of the change kinds
+	// Target is the proposed target (create, rotate, rollback).
+	Target string
+	// Fields are the proposed fields (create, update).
+	Fields Update
+	// BaseVersion is the version it was proposed against (0 for create).
+	BaseVersion  int64
 	Proposer     string
 	ProposerRole string
 	RunAt        *time.Time // nil: as soon as approved
@@ -105,23 +135,16 @@ type Proposal struct {
 // Store keeps campaigns durably. Every method that changes something also
 // appends its audit entry, in the same transaction. Implementations return
 // apperr kinds: NotFound for an unknown slug or proposal, Conflict for a
-// duplicate slug or a stale version, Unavailable when the database cannot
-// take writes.
+// duplicate slug or a proposal decided already, PreconditionFailed for a
+// stale version, Unavailable when the database cannot take writes.
 type Store interface {
-	// Campaigns returns every campaign, ordered by slug.
+	// Campaigns returns every campaign, disabled ones too, ordered by slug.
 	Campaigns(ctx context.Context) ([]Campaign, error)
 	// Campaign returns the campaign named slug.
 	Campaign(ctx context.Context, slug string) (Campaign, error)
-	// CreateCampaign stores c as version 1 with its first history row.
-	CreateCampaign(ctx context.Context, c Campaign, by audit.Actor) error
-	// UpdateCampaign stores c's title, caption, QR mode, pinned ids, look
-	// and update time; the target and version are not touched.
-	UpdateCampaign(ctx context.Context, c Campaign, by audit.Actor) (Campaign, error)
-	// Rotate sets the target as the next version and appends the history
-	// row. A non-zero r.Expect must equal the current version, or nothing
-	// changes and the error is a Conflict. A non-zero r.Proposal must be
-	// pending or approved, and is marked applied.
-	Rotate(ctx context.Context, r Rotation, by audit.Actor) (Campaign, error)
+	// Apply stores a change, with its history row; a non-zero
+	// ch.Proposal must be pending or approved, and is marked applied.
+	Apply(ctx context.Context, ch Change, by audit.Actor) (Campaign, error)
 	// History returns slug's revisions, newest first.
 	History(ctx context.Context, slug string) ([]Revision, error)
 
@@ -162,6 +185,11 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 func normalize(c *Campaign) error {
 	if !ValidSlug(c.Slug) {
 		return apperr.Invalidf("slug %q: use 1 to 40 lower-case letters, digits and hyphens, starting and ending with a letter or digit", c.Slug)
+	}
+	for _, f := range []struct{ name, text string }{{"title", c.Title}, {"caption", c.Caption}} {
+		if r, bad := badge.Undrawable(norm.NFC.String(f.text)); bad {
+			return apperr.Invalidf("the %s has a character the badge cannot draw (%q, U+%04X): remove it", f.name, r, r)
+		}
 	}
 	c.Title = badge.CleanText(c.Title)
 	c.Caption = badge.CleanText(c.Caption)

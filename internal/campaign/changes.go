@@ -15,52 +15,37 @@ import (
 // the console, the API, the command line and the scheduler alike:
 //
 //   - anyone signed in (viewer) reads campaigns, history and proposals;
-//   - an editor creates and edits campaigns, proposes rotations and
-//     rollbacks, previews them, and withdraws their own proposals;
-//   - an admin also applies rotations at once (unless the two-person rule
-//     is on), approves and rejects others' proposals;
-//   - nobody approves their own proposal.
+//   - an editor proposes every change that alters what citizens see (a
+//     new campaign, a target, a rollback, the title, caption, QR mode,
+//     pinned ids and look, disabling and enabling), previews targets, and
+//     withdraws their own proposals;
+//   - an admin's change applies at once, unless the two-person rule is
+//     on: then it too waits for a second admin; admins approve and reject
+//     others' proposals;
+//   - nobody approves their own proposal;
+//   - approving re-checks the change against the campaign as it is then
+//     (its pins, its target, its version), not as it was when proposed;
+//   - an operator at the command line, with the database in hand, applies
+//     at once: no rule here could stop them.
 
-// Create validates and stores a new campaign at version 1. It needs an editor.
-func (s *Service) Create(ctx context.Context, c Campaign, by auth.Caller) (Campaign, error) {
-	if err := by.Require(auth.Editor); err != nil {
-		return Campaign{}, err
-	}
-	if err := normalize(&c); err != nil {
-		return Campaign{}, err
-	}
-	target, err := s.CheckTarget(c, c.Target)
-	if err != nil {
-		return Campaign{}, err
-	}
-	now := s.now()
-	c.Target, c.Version, c.CreatedAt, c.UpdatedAt = target, 1, now, now
-	if err := s.store.CreateCampaign(ctx, c, by.Actor()); err != nil {
-		return Campaign{}, err
-	}
-	s.apply(c)
-	return c, nil
-}
-
-// Update is a change to a campaign's look and rules; nil fields stay.
+// Update is a change to a campaign's fields other than its target; nil
+// fields stay as they are.
 type Update struct {
-	Title, Caption *string
-	QRMode         *QRMode
-	OAIDs          *[]string
-	Theme, Layout  *string
+	Title   *string   `json:"title,omitempty"`
+	Caption *string   `json:"caption,omitempty"`
+	QRMode  *QRMode   `json:"qr_mode,omitempty"`
+	OAIDs   *[]string `json:"oa_ids,omitempty"`
+	Theme   *string   `json:"theme,omitempty"`
+	Layout  *string   `json:"layout,omitempty"`
 }
 
-// Update changes the campaign named slug. The target is changed only by
-// rotations; pinning ids that the current target does not name is refused.
-// It needs an editor.
-func (s *Service) Update(ctx context.Context, slug string, u Update, by auth.Caller) (Campaign, error) {
-	if err := by.Require(auth.Editor); err != nil {
-		return Campaign{}, err
-	}
-	c, err := s.Get(ctx, slug)
-	if err != nil {
-		return Campaign{}, err
-	}
+// Empty reports whether u changes nothing.
+func (u Update) Empty() bool {
+	return u.Title == nil && u.Caption == nil && u.QRMode == nil && u.OAIDs == nil && u.Theme == nil && u.Layout == nil
+}
+
+// apply sets u's fields on c.
+func (u Update) apply(c *Campaign) {
 	if u.Title != nil {
 		c.Title = *u.Title
 	}
@@ -71,7 +56,7 @@ func (s *Service) Update(ctx context.Context, slug string, u Update, by auth.Cal
 		c.QRMode = *u.QRMode
 	}
 	if u.OAIDs != nil {
-		c.OAIDs = *u.OAIDs
+		c.OAIDs = append([]string(nil), (*u.OAIDs)...)
 	}
 	if u.Theme != nil {
 		c.Theme = *u.Theme
@@ -79,19 +64,154 @@ func (s *Service) Update(ctx context.Context, slug string, u Update, by auth.Cal
 	if u.Layout != nil {
 		c.Layout = *u.Layout
 	}
+}
+
+// fieldsOf returns every field of c as an Update, for a create proposal.
+func fieldsOf(c Campaign) Update {
+	ids := append([]string{}, c.OAIDs...)
+	return Update{Title: &c.Title, Caption: &c.Caption, QRMode: &c.QRMode, OAIDs: &ids, Theme: &c.Theme, Layout: &c.Layout}
+}
+
+// next computes and checks the campaign p would make of cur (the campaign
+// as it is now; the zero Campaign for a create): the one check of every
+// change, made when it is asked for and again when it is carried out.
+func (s *Service) next(cur Campaign, p Proposal) (Campaign, error) {
+	c := cur
+	switch p.Kind {
+	case KindCreate:
+		c = Campaign{Slug: p.Slug, Target: p.Target}
+		p.Fields.apply(&c)
+	case KindRotate, KindRollback:
+		if p.Target == cur.Target {
+			return Campaign{}, apperr.Invalidf("campaign %q points at %s already", cur.Slug, cur.Target)
+		}
+		c.Target = p.Target
+	case KindUpdate:
+		if p.Fields.Empty() {
+			return Campaign{}, apperr.BadRequestf("the change names no field to change")
+		}
+		p.Fields.apply(&c)
+	case KindDisable:
+		if cur.Disabled {
+			return Campaign{}, apperr.Conflictf("campaign %q is disabled already", cur.Slug)
+		}
+		c.Disabled = true
+		return c, nil
+	case KindEnable:
+		if !cur.Disabled {
+			return Campaign{}, apperr.Conflictf("campaign %q is enabled already", cur.Slug)
+		}
+		c.Disabled = false
+	default:
+		return Campaign{}, apperr.BadRequestf("unknown change %q", p.Kind)
+	}
 	if err := normalize(&c); err != nil {
 		return Campaign{}, err
 	}
-	if _, err := s.CheckTarget(c, c.Target); err != nil {
-		return Campaign{}, apperr.Invalidf("the current target would not be allowed: %s", apperr.Message(err))
+	target, err := s.CheckTarget(c, c.Target)
+	if err != nil {
+		if p.Kind == KindUpdate || p.Kind == KindEnable {
+			return Campaign{}, apperr.Invalidf("the current target would not be allowed: %s", apperr.Message(err))
+		}
+		return Campaign{}, err
 	}
-	c.UpdatedAt = s.now()
-	c, err = s.store.UpdateCampaign(ctx, c, by.Actor())
+	c.Target = target
+	return c, nil
+}
+
+// mayApply reports whether by's changes apply at once rather than wait
+// for approval.
+func (s *Service) mayApply(by auth.Caller) bool {
+	return by.Operator() || by.Role.Allows(auth.Admin) && !s.cfg.TwoPerson
+}
+
+// propose checks change p against the campaign as it is, then applies it
+// at once when by may, or stores it as a proposal. It returns the campaign
+// (as changed, or as it is) and the proposal when one was stored.
+func (s *Service) propose(ctx context.Context, p Proposal, expect int64, runAt *time.Time, by auth.Caller) (Campaign, *Proposal, error) {
+	if err := by.Require(auth.Editor); err != nil {
+		return Campaign{}, nil, err
+	}
+	var cur Campaign
+	if p.Kind == KindCreate {
+		if !ValidSlug(p.Slug) {
+			return Campaign{}, nil, apperr.Invalidf("slug %q: use 1 to 40 lower-case letters, digits and hyphens, starting and ending with a letter or digit", p.Slug)
+		}
+		if _, err := s.store.Campaign(ctx, p.Slug); err == nil {
+			return Campaign{}, nil, apperr.Conflictf("campaign %q already exists", p.Slug)
+		} else if apperr.KindOf(err) != apperr.NotFound {
+			return Campaign{}, nil, err
+		}
+	} else {
+		var err error
+		if cur, err = s.Get(ctx, p.Slug); err != nil {
+			return Campaign{}, nil, err
+		}
+		if expect != 0 && expect != cur.Version {
+			return Campaign{}, nil, apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", p.Slug, cur.Version, expect)
+		}
+	}
+	c, err := s.next(cur, p)
+	if err != nil {
+		return Campaign{}, nil, err
+	}
+	if p.Kind == KindCreate {
+		p.Fields = fieldsOf(c)
+	}
+	p.Target = c.Target
+	now := s.now()
+	if runAt != nil && !runAt.After(now) {
+		runAt = nil // a time in the past means now
+	}
+	if s.mayApply(by) && runAt == nil {
+		if err := by.RequireFresh(); err != nil {
+			return Campaign{}, nil, err
+		}
+		c, err := s.applyNow(ctx, Change{Kind: p.Kind, State: c, Expect: cur.Version, At: now}, by)
+		return c, nil, err
+	}
+	p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.CreatedAt = cur.Version, by.Account, string(by.Role), runAt, Pending, now
+	if s.mayApply(by) {
+		p.Status, p.Approver = Approved, by.Account // scheduled by an admin: nothing to approve
+	}
+	stored, err := s.store.CreateProposal(ctx, p, by.Actor())
+	if err != nil {
+		return Campaign{}, nil, err
+	}
+	return cur, &stored, nil
+}
+
+// applyNow stores ch and serves it at once.
+func (s *Service) applyNow(ctx context.Context, ch Change, by auth.Caller) (Campaign, error) {
+	c, err := s.store.Apply(ctx, ch, by.Actor())
 	if err != nil {
 		return Campaign{}, err
 	}
 	s.apply(c)
 	return c, nil
+}
+
+// Create asks for a new campaign. It is served only once applied: at once
+// for an admin (outside the two-person rule), else when approved.
+func (s *Service) Create(ctx context.Context, c Campaign, by auth.Caller) (Campaign, *Proposal, error) {
+	return s.propose(ctx, Proposal{Kind: KindCreate, Slug: c.Slug, Target: c.Target, Fields: fieldsOf(c)}, 0, nil, by)
+}
+
+// Update asks for a change of the campaign named slug's fields. The target
+// is changed only by rotations; pinning ids that the current target does
+// not name is refused. expect is the version the asker saw (0: current).
+func (s *Service) Update(ctx context.Context, slug string, u Update, expect int64, by auth.Caller) (Campaign, *Proposal, error) {
+	return s.propose(ctx, Proposal{Kind: KindUpdate, Slug: slug, Fields: u}, expect, nil, by)
+}
+
+// SetDisabled asks for the campaign named slug to stop (or start again)
+// being served.
+func (s *Service) SetDisabled(ctx context.Context, slug string, disabled bool, expect int64, by auth.Caller) (Campaign, *Proposal, error) {
+	kind := KindEnable
+	if disabled {
+		kind = KindDisable
+	}
+	return s.propose(ctx, Proposal{Kind: kind, Slug: slug}, expect, nil, by)
 }
 
 // Request is a change of target someone asks for.
@@ -103,53 +223,15 @@ type Request struct {
 	Expect int64
 	// RunAt schedules the change; nil is now.
 	RunAt *time.Time
-	// Kind is "rotate" or "rollback".
-	Kind string
 }
 
-// RequestRotation validates r and either applies it at once, returning the
-// campaign, or stores it as a proposal, returning that. It needs an
-// editor; it applies at once only for an admin, with the two-person rule
-// off and no time set (an admin's scheduled change is approved already).
-// When a change is applied, every badge, JSON and redirect this process
-// serves reflects it before RequestRotation returns.
+// RequestRotation asks for a new target: applied at once for an admin
+// (outside the two-person rule, with no time set; an admin's scheduled
+// change is approved already), else stored as a proposal. When a change is
+// applied, every badge, JSON and redirect this process serves reflects it
+// before RequestRotation returns.
 func (s *Service) RequestRotation(ctx context.Context, r Request, by auth.Caller) (Campaign, *Proposal, error) {
-	if err := by.Require(auth.Editor); err != nil {
-		return Campaign{}, nil, err
-	}
-	if r.Kind == "" {
-		r.Kind = "rotate"
-	}
-	c, err := s.Get(ctx, r.Slug)
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	target, err := s.CheckTarget(c, r.Target)
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	if r.Expect != 0 && r.Expect != c.Version {
-		return Campaign{}, nil, apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", r.Slug, c.Version, r.Expect)
-	}
-	now := s.now()
-	if r.RunAt != nil && !r.RunAt.After(now) {
-		r.RunAt = nil // a time in the past means now
-	}
-	mayApply := by.Role.Allows(auth.Admin) && !s.cfg.TwoPerson
-	if mayApply && r.RunAt == nil {
-		c, err := s.rotateNow(ctx, Rotation{Slug: r.Slug, Expect: c.Version, Target: target, Kind: r.Kind, At: now}, by)
-		return c, nil, err
-	}
-	p := Proposal{Slug: r.Slug, Target: target, Kind: r.Kind, BaseVersion: c.Version, Proposer: by.Account,
-		ProposerRole: string(by.Role), RunAt: r.RunAt, Status: Pending, CreatedAt: now}
-	if mayApply {
-		p.Status, p.Approver = Approved, by.Account // scheduled by an admin: nothing to approve
-	}
-	p, err = s.store.CreateProposal(ctx, p, by.Actor())
-	if err != nil {
-		return Campaign{}, nil, err
-	}
-	return c, &p, nil
+	return s.propose(ctx, Proposal{Kind: KindRotate, Slug: r.Slug, Target: r.Target}, r.Expect, r.RunAt, by)
 }
 
 // Rollback asks for the campaign named slug to point again at the target
@@ -169,7 +251,7 @@ func (s *Service) Rollback(ctx context.Context, slug string, to, expect int64, r
 		if r.Version == revs[0].Version {
 			return Campaign{}, nil, apperr.Invalidf("version %d is the current one; roll back to an earlier version", to)
 		}
-		return s.RequestRotation(ctx, Request{Slug: slug, Target: r.Target, Expect: expect, RunAt: runAt, Kind: "rollback"}, by)
+		return s.propose(ctx, Proposal{Kind: KindRollback, Slug: slug, Target: r.Target}, expect, runAt, by)
 	}
 	return Campaign{}, nil, apperr.Invalidf("campaign %q has no version %d", slug, to)
 }
@@ -177,35 +259,20 @@ func (s *Service) Rollback(ctx context.Context, slug string, to, expect int64, r
 // Rotate points slug at target at once, as its next version: the command
 // line's rotation, made by an operator with access to the database itself,
 // so neither the two-person rule nor a schedule applies. A non-zero expect
-// must be the current version. It needs an admin.
+// must be the current version.
 func (s *Service) Rotate(ctx context.Context, slug, target string, expect int64, by auth.Caller) (Campaign, error) {
-	if err := by.Require(auth.Admin); err != nil {
-		return Campaign{}, err
+	if !by.Operator() {
+		return Campaign{}, apperr.Forbiddenf("a direct rotation is for operators at the command line; ask through the console or API")
 	}
-	c, err := s.Get(ctx, slug)
-	if err != nil {
-		return Campaign{}, err
-	}
-	if target, err = s.CheckTarget(c, target); err != nil {
-		return Campaign{}, err
-	}
-	return s.rotateNow(ctx, Rotation{Slug: slug, Expect: expect, Target: target, Kind: "rotate", At: s.now()}, by)
-}
-
-// rotateNow stores r and serves it at once.
-func (s *Service) rotateNow(ctx context.Context, r Rotation, by auth.Caller) (Campaign, error) {
-	c, err := s.store.Rotate(ctx, r, by.Actor())
-	if err != nil {
-		return Campaign{}, err
-	}
-	s.apply(c)
-	return c, nil
+	c, _, err := s.RequestRotation(ctx, Request{Slug: slug, Target: target, Expect: expect}, by)
+	return c, err
 }
 
 // Approve approves proposal id as by, who must be an admin and not its
-// proposer, and applies it unless it is scheduled for later. A proposal
-// whose campaign has moved on since is marked failed, and the error is a
-// Conflict.
+// proposer, and carries it out unless it is scheduled for later. The
+// change is checked again against the campaign as it is now; one that no
+// longer holds (the campaign moved on, the pins changed, the slug was
+// taken) is marked failed with the reason, and the error says why.
 func (s *Service) Approve(ctx context.Context, id int64, by auth.Caller) (Proposal, error) {
 	if err := by.Require(auth.Admin); err != nil {
 		return Proposal{}, err
@@ -220,6 +287,9 @@ func (s *Service) Approve(ctx context.Context, id int64, by auth.Caller) (Propos
 	if p.Proposer == by.Account {
 		return p, apperr.Forbiddenf("you proposed this change; another admin must approve it")
 	}
+	if err := by.RequireFresh(); err != nil {
+		return p, err
+	}
 	now := s.now()
 	if p.RunAt != nil && p.RunAt.After(now) {
 		return s.store.DecideProposal(ctx, id, Approved, "", now, by.Actor())
@@ -228,18 +298,42 @@ func (s *Service) Approve(ctx context.Context, id int64, by auth.Caller) (Propos
 	return s.carryOut(ctx, p, by)
 }
 
-// carryOut applies an approved (or being approved) proposal.
+// carryOut applies an approved (or being approved) proposal after checking
+// it again against the campaign as it is now.
 func (s *Service) carryOut(ctx context.Context, p Proposal, by auth.Caller) (Proposal, error) {
 	now := s.now()
-	_, err := s.rotateNow(ctx, Rotation{Slug: p.Slug, Expect: p.BaseVersion, Target: p.Target, Kind: p.Kind, At: now,
-		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
-	if apperr.KindOf(err) == apperr.PreconditionFailed {
-		cur, _ := s.store.Campaign(ctx, p.Slug)
-		reason := fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion)
+	fail := func(reason string, kind apperr.Kind) (Proposal, error) {
 		if _, derr := s.store.DecideProposal(ctx, p.ID, Failed, reason, now, by.Actor()); derr != nil {
 			return p, derr
 		}
-		return p, apperr.Conflictf("%s; propose it again", reason)
+		return p, &apperr.Error{Kind: kind, Msg: reason + "; propose it again"}
+	}
+	var cur Campaign
+	if p.Kind != KindCreate {
+		var err error
+		if cur, err = s.store.Campaign(ctx, p.Slug); err != nil {
+			return p, err
+		}
+		if cur.Version != p.BaseVersion {
+			return fail(fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion), apperr.Conflict)
+		}
+	}
+	c, err := s.next(cur, p)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Internal {
+			return p, err
+		}
+		return fail("it no longer holds: "+apperr.Message(err), apperr.Conflict)
+	}
+	_, err = s.applyNow(ctx, Change{Kind: p.Kind, State: c, Expect: p.BaseVersion, At: now,
+		Proposer: p.Proposer, Approver: p.Approver, Proposal: p.ID}, by)
+	switch apperr.KindOf(err) {
+	case apperr.PreconditionFailed:
+		return fail("the campaign moved on while this was being applied", apperr.Conflict)
+	case apperr.Conflict:
+		if p.Kind == KindCreate {
+			return fail(fmt.Sprintf("campaign %q exists already", p.Slug), apperr.Conflict)
+		}
 	}
 	if err != nil {
 		return p, err
@@ -316,7 +410,7 @@ func (s *Service) Open(ctx context.Context, slug string) ([]Proposal, error) {
 	return out, nil
 }
 
-// Scheduler is who carries out scheduled rotations.
+// Scheduler is who carries out scheduled changes.
 var Scheduler = auth.Caller{Principal: auth.Principal{Account: "system:scheduler", Role: auth.Admin, Via: "system"}}
 
 // ApplyDue carries out approved proposals whose time has come. Run calls
@@ -385,11 +479,8 @@ func (s *Service) History(ctx context.Context, slug string) ([]Revision, error) 
 // sure the QR code c would carry with it fits every variant. It returns
 // the target in canonical form.
 func (s *Service) CheckTarget(c Campaign, target string) (string, error) {
-	target, err := s.cfg.Policy.Check(target)
+	target, err := s.cfg.Policy.CheckPinned(target, c.OAIDs)
 	if err != nil {
-		return "", err
-	}
-	if err := checkPinned(target, c.OAIDs); err != nil {
 		return "", err
 	}
 	c.Target = target

@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/oabadge/oabadge/internal/apperr"
@@ -45,49 +44,56 @@ func CheckHost(h string) error {
 			}
 		}
 	}
+	// Browsers read a name whose last label is a number (decimal, or hex
+	// after 0x) as an IPv4 address: "127.1" is 127.0.0.1.
+	last := h[strings.LastIndexByte(h, '.')+1:]
+	if isDigits(last) || strings.HasPrefix(last, "0x") && strings.Trim(last[2:], "0123456789abcdef") == "" {
+		return fmt.Errorf("host %q ends in a number, which browsers read as an IP address: name the host by its name", h)
+	}
 	return nil
 }
 
 // Check validates raw as a target and returns it in canonical form, which is
-// what must be stored and encoded. Errors are apperr.Invalid with a message
-// that says what to fix.
+// what must be stored, compared with pinned ids, encoded and redirected to:
+// a browser given the canonical form navigates to exactly that URL, and
+// one given raw navigates to the same resource. A target that a browser or
+// a server would resolve into something else than what was typed (dot
+// segments, escaped slashes, characters browsers drop) is refused. Errors
+// are apperr.Invalid with a message that says what to fix.
 func (p Policy) Check(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", apperr.Invalidf("target is empty")
-	}
-	if len(raw) > MaxTargetLength {
-		return "", apperr.Invalidf("target is %d bytes long, the limit is %d", len(raw), MaxTargetLength)
-	}
-	for _, r := range raw {
-		if r <= ' ' || r == 0x7f || r == '\\' || r > 0x7e {
-			return "", apperr.Invalidf("target contains %q: write it as plain ASCII with non-ASCII characters percent-encoded and no spaces or backslashes", r)
-		}
-	}
-	u, err := url.Parse(raw)
+	t, err := p.parse(raw)
 	if err != nil {
-		return "", apperr.Invalidf("target is not a URL")
+		return "", err
 	}
-	switch {
-	case u.Scheme != "https":
-		return "", apperr.Invalidf("target must start with https://")
-	case u.Opaque != "" || u.Host == "":
-		return "", apperr.Invalidf("target must be an absolute https:// URL with a host")
-	case u.User != nil:
-		return "", apperr.Invalidf("target must not contain a user name or password (anything before @)")
-	case strings.Contains(u.Host, ":"):
-		return "", apperr.Invalidf("target must not name a port") // also an empty one: "zalo.me:"
+	return t.String(), nil
+}
+
+// CheckPinned is Check for a campaign that pins the Official Account ids
+// in ids (none: Check alone). The target must then name exactly one id,
+// once, in the place its host keeps it (https://zalo.me/ID;
+// https://oa.zalo.me/…?id=ID or an all-digit path segment), that id must be
+// one of ids, nothing else in it may look like an id (IDLikeDigits), and
+// its query may carry only PinnedQueryParams. It returns the canonical form.
+func (p Policy) CheckPinned(raw string, ids []string) (string, error) {
+	t, err := p.parse(raw)
+	if err != nil {
+		return "", err
 	}
-	// Host names are case-insensitive; store and compare them lower-cased.
-	u.Host = strings.ToLower(u.Host)
-	host := u.Hostname()
-	if err := CheckHost(host); err != nil {
-		return "", apperr.Invalidf("target %s", err)
+	if err := t.checkPins(ids); err != nil {
+		return "", err
 	}
-	if !p.allows(host) {
-		return "", apperr.Invalidf("target host %q is not allowed; allowed hosts: %s", host, strings.Join(p.Hosts, ", "))
+	return t.String(), nil
+}
+
+func (p Policy) parse(raw string) (*parsed, error) {
+	t, err := parseTarget(raw)
+	if err != nil {
+		return nil, err
 	}
-	return u.String(), nil
+	if !p.allows(t.host) {
+		return nil, apperr.Invalidf("target host %q is not allowed; allowed hosts: %s", t.host, strings.Join(p.Hosts, ", "))
+	}
+	return t, nil
 }
 
 func (p Policy) allows(host string) bool {
@@ -99,47 +105,32 @@ func (p Policy) allows(host string) bool {
 	return false
 }
 
-// OAID returns the Official Account id a Zalo target names: the first path
+// OAID returns the Official Account id a target names: the first path
 // segment of a zalo.me link (https://zalo.me/1234567890), or the id query
-// parameter, or else the first all-digit path segment, of an oa.zalo.me
-// link. It returns "" when the target names none.
+// parameter or an all-digit path segment of an oa.zalo.me link. It returns
+// "" when the target is not a valid target (see Check), names no id, or
+// names ids in more than one place.
 func OAID(target string) string {
-	u, err := url.Parse(target)
+	t, err := parseTarget(target)
 	if err != nil {
 		return ""
 	}
-	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
-	switch u.Hostname() {
-	case "zalo.me":
-		if oaIDRE.MatchString(segs[0]) {
-			return segs[0]
-		}
-	case "oa.zalo.me":
-		if id := u.Query().Get("id"); oaIDRE.MatchString(id) {
-			return id
-		}
-		for _, s := range segs {
-			if oaIDRE.MatchString(s) {
-				return s
-			}
-		}
+	if places := t.idPlaces(); len(places) == 1 {
+		return places[0].id
 	}
 	return ""
 }
 
-// checkPinned refuses target unless it names one of ids (when there are any).
+// checkPinned refuses target unless it names exactly one of ids, once and
+// nothing else id-like (when there are any ids); see Policy.CheckPinned.
+// target is normally Check's result; it is read in canonical form either way.
 func checkPinned(target string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	id := OAID(target)
-	for _, x := range ids {
-		if id != "" && id == x {
-			return nil
-		}
+	t, err := parseTarget(target)
+	if err != nil {
+		return err
 	}
-	if id == "" {
-		return apperr.Invalidf("target names no Official Account id; this campaign is pinned to %s", strings.Join(ids, ", "))
-	}
-	return apperr.Invalidf("target's Official Account id %s is not pinned for this campaign (pinned: %s)", id, strings.Join(ids, ", "))
+	return t.checkPins(ids)
 }

@@ -79,7 +79,19 @@ func (e *Entry) Look() (theme, layout string) { return e.c.Theme, e.c.Layout }
 // snapshot is an immutable view of every campaign; it is replaced whole.
 type snapshot struct {
 	bySlug map[string]*Entry
-	list   []Campaign // ordered by slug
+	list   []Campaign // every campaign, ordered by slug
+	served []Campaign // the enabled ones
+}
+
+// finish computes what is derived from the list, before publishing.
+func (sn *snapshot) finish() *snapshot {
+	sn.served = make([]Campaign, 0, len(sn.list))
+	for _, c := range sn.list {
+		if !c.Disabled {
+			sn.served = append(sn.served, c)
+		}
+	}
+	return sn
 }
 
 // Config is what a Service needs besides its store.
@@ -151,7 +163,7 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 // the first half of serving a badge. It does not allocate.
 func (s *Service) Lookup(_ context.Context, slug string) (*Entry, error) {
 	e := s.snap.Load().bySlug[slug]
-	if e == nil {
+	if e == nil || e.c.Disabled {
 		return nil, errNoCampaign
 	}
 	return e, nil
@@ -176,9 +188,13 @@ func (s *Service) Get(ctx context.Context, slug string) (Campaign, error) {
 	return s.store.Campaign(ctx, slug)
 }
 
-// List returns every campaign, ordered by slug. The slice is shared: do
-// not modify it.
-func (s *Service) List() []Campaign { return s.snap.Load().list }
+// List returns every campaign served (not disabled), ordered by slug, from
+// memory. The slice is shared: do not modify it.
+func (s *Service) List() []Campaign { return s.snap.Load().served }
+
+// All returns every campaign as stored, disabled ones too, ordered by
+// slug: what the console and the admin API list.
+func (s *Service) All(ctx context.Context) ([]Campaign, error) { return s.store.Campaigns(ctx) }
 
 // QRContent returns what c's QR code encodes.
 func (s *Service) QRContent(c Campaign) string {
@@ -289,8 +305,13 @@ func (s *Service) Refresh(ctx context.Context) error {
 			continue
 		}
 		next.bySlug[c.Slug] = s.newEntry(c)
+		if _, err := s.CheckTarget(c, c.Target); err != nil {
+			// Stored before a stricter rule: it keeps serving (a badge
+			// must not vanish), but say so, so an admin re-points it.
+			s.cfg.Logger.Warn("a campaign's stored target would not be allowed today; rotate it", "slug", c.Slug, "target", c.Target, "reason", apperr.Message(err))
+		}
 	}
-	s.swap(old, next)
+	s.swap(old, next.finish())
 	return nil
 }
 
@@ -318,7 +339,7 @@ func (s *Service) apply(c Campaign) {
 	if !replaced {
 		next.list = insertSorted(next.list, c)
 	}
-	s.swap(old, next)
+	s.swap(old, next.finish())
 }
 
 // remove takes the campaign named slug out of the snapshot.
@@ -340,7 +361,7 @@ func (s *Service) remove(slug string) {
 			next.list = append(next.list, x)
 		}
 	}
-	s.swap(old, next)
+	s.swap(old, next.finish())
 }
 
 // RefreshOne re-reads the campaign named slug alone, as a notification
@@ -410,7 +431,7 @@ func (s *Service) EnsureDemo(ctx context.Context, c Campaign) (bool, error) {
 	if len(list) > 0 {
 		return false, nil
 	}
-	if _, err := s.Create(ctx, c, Demo); err != nil {
+	if _, _, err := s.Create(ctx, c, Demo); err != nil {
 		if apperr.KindOf(err) == apperr.Conflict {
 			return false, nil // another process created it first
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/store/sqlite"
+	"github.com/oabadge/oabadge/internal/store/storetest"
 )
 
 // counter is an Observer that counts renders, for tests.
@@ -25,7 +26,8 @@ func (c *counter) CacheHit()                                    { c.hits.Add(1) 
 func (c *counter) CacheMiss()                                   { c.misses.Add(1) }
 func (c *counter) Rendered(badge.Variant, time.Duration, error) { c.renders.Add(1) }
 
-var testActor = auth.Caller{Principal: auth.Principal{Account: "tester", Role: auth.Admin}, IP: "192.0.2.1", UserAgent: "go test"}
+// testActor is an operator at the command line: its changes apply at once.
+var testActor = auth.Operator("tester", "go test")
 
 // badgeOf serves variant v of slug as a request does: Lookup, then Badge.
 func badgeOf(ctx context.Context, svc *campaign.Service, slug string, v badge.Variant) (*campaign.Asset, error) {
@@ -46,22 +48,36 @@ var fixed = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T, path string) (*campaign.Service, *sqlite.Store, *counter) {
 	t.Helper()
+	return newServiceConfig(t, path, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
+}
+
+// newServiceWith is a service over the file at path with policy p.
+func newServiceWith(t *testing.T, path string, p campaign.Policy) *campaign.Service {
+	svc, _, _ := newServiceConfig(t, path, campaign.Config{Policy: p})
+	return svc
+}
+
+// newServiceTwoPerson is a service under the two-person rule.
+func newServiceTwoPerson(t *testing.T) (*campaign.Service, *sqlite.Store, *counter) {
+	return newServiceConfig(t, "", campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}, TwoPerson: true})
+}
+
+func newServiceConfig(t *testing.T, path string, cfg campaign.Config) (*campaign.Service, *sqlite.Store, *counter) {
+	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "s.db")
 	}
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	obs := &counter{}
-	svc := campaign.NewService(st, campaign.Config{
-		Policy:       campaign.Policy{Hosts: campaign.DefaultHosts},
-		PublicURL:    "https://badge.example.gov.vn",
-		PollInterval: 50 * time.Millisecond,
-		Observer:     obs,
-		Now:          func() time.Time { return fixed },
-	})
+	cfg.PublicURL, cfg.PollInterval, cfg.Observer, cfg.Now = "https://badge.example.gov.vn", 50*time.Millisecond, obs, func() time.Time { return fixed }
+	svc := campaign.NewService(st, cfg)
+	if err := svc.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return svc, st, obs
 }
 
@@ -69,7 +85,7 @@ var bnv = campaign.Campaign{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Capti
 
 func create(t *testing.T, svc *campaign.Service, c campaign.Campaign) campaign.Campaign {
 	t.Helper()
-	got, err := svc.Create(context.Background(), c, testActor)
+	got, _, err := svc.Create(context.Background(), c, testActor)
 	if err != nil {
 		t.Fatalf("Create(%s): %v", c.Slug, err)
 	}
@@ -130,10 +146,12 @@ func TestRefusedRotationChangesNothing(t *testing.T) {
 		{"too long for the QR", "https://zalo.me/" + string(bytes.Repeat([]byte("a"), 200)), 1, apperr.Invalid},
 	}
 	for _, tt := range tests {
-		_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, testActor)
-		if apperr.KindOf(err) != tt.kind {
-			t.Errorf("%s: Rotate = %v, want kind %v", tt.name, err, tt.kind)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Rotate(ctx, "bnv", tt.target, tt.expect, testActor)
+			if apperr.KindOf(err) != tt.kind {
+				t.Errorf("%s: Rotate = %v, want kind %v", tt.name, err, tt.kind)
+			}
+		})
 	}
 	if _, err := svc.Rotate(ctx, "nope", "https://zalo.me/2", 0, testActor); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("Rotate(nope) = %v, want NotFound", err)
@@ -220,7 +238,7 @@ func TestCreateValidates(t *testing.T) {
 		{Slug: "ok", Title: "t", Caption: "c", Target: bnv.Target, QRMode: "sideways"},
 	}
 	for _, c := range bad {
-		if _, err := svc.Create(context.Background(), c, testActor); apperr.KindOf(err) != apperr.Invalid {
+		if _, _, err := svc.Create(context.Background(), c, testActor); apperr.KindOf(err) != apperr.Invalid {
 			t.Errorf("Create(%+v) = %v, want Invalid", c, err)
 		}
 	}
@@ -233,7 +251,7 @@ func TestCreateValidates(t *testing.T) {
 	if got.Caption != bnv.Caption {
 		t.Errorf("Create stored caption %q, want the NFC form %q", got.Caption, bnv.Caption)
 	}
-	if _, err := svc.Create(context.Background(), bnv, testActor); apperr.KindOf(err) != apperr.Conflict {
+	if _, _, err := svc.Create(context.Background(), bnv, testActor); apperr.KindOf(err) != apperr.Conflict {
 		t.Errorf("second Create(bnv) = %v, want Conflict", err)
 	}
 }
@@ -301,13 +319,13 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 
 func BenchmarkBadgeHit(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "b.db")
-	st, err := sqlite.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	svc := campaign.NewService(st, campaign.Config{Policy: campaign.Policy{Hosts: campaign.DefaultHosts}})
-	if _, err := svc.Create(context.Background(), bnv, testActor); err != nil {
+	if _, _, err := svc.Create(context.Background(), bnv, testActor); err != nil {
 		b.Fatal(err)
 	}
 	ctx, v := context.Background(), badge.DefaultVariant(badge.SVG)

@@ -235,38 +235,104 @@ func (a *Agency) Validate() error {
 	return nil
 }
 
-// WriteCSV writes agencies as a CSV that Excel opens with Vietnamese
-// intact: UTF-8 with a byte-order mark, CRLF line ends, and cells that
-// would start a formula defused.
+// WriteCSV writes rows as a CSV that Excel opens with Vietnamese intact:
+// UTF-8 with a byte-order mark, CRLF line ends, and every place in a cell
+// where a spreadsheet could start a formula defused (CellSafe).
 func WriteCSV(w io.Writer, header []string, rows [][]string) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	if err := cw.Write(header); err != nil {
-		return err
-	}
+	cw := NewCSVWriter(w, header)
 	for _, r := range rows {
-		safe := make([]string, len(r))
-		for i, v := range r {
-			safe[i] = CellSafe(v)
-		}
-		if err := cw.Write(safe); err != nil {
-			return err
-		}
+		cw.Write(r)
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Close()
 }
 
-// CellSafe keeps a spreadsheet from reading a cell as a formula.
-func CellSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+// CSVWriter writes a CSV as WriteCSV does, one row at a time, so a long
+// export streams in bounded memory. It keeps the first error, for Close.
+type CSVWriter struct {
+	cw   *csv.Writer
+	safe []string
+	err  error
 }
+
+// NewCSVWriter starts a CSV on w: the byte-order mark, then header.
+func NewCSVWriter(w io.Writer, header []string) *CSVWriter {
+	cw := &CSVWriter{cw: csv.NewWriter(w)}
+	cw.cw.UseCRLF = true
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		cw.err = err
+	}
+	cw.Write(header)
+	return cw
+}
+
+// Write writes one row, each cell through CellSafe.
+func (w *CSVWriter) Write(row []string) {
+	if w.err != nil {
+		return
+	}
+	w.safe = w.safe[:0]
+	for _, v := range row {
+		w.safe = append(w.safe, CellSafe(v))
+	}
+	w.err = w.cw.Write(w.safe)
+}
+
+// Close flushes what is buffered and returns the first error met.
+func (w *CSVWriter) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	w.cw.Flush()
+	return w.cw.Error()
+}
+
+// CellSafe keeps a spreadsheet from reading any part of a cell as a
+// formula. A spreadsheet may start a cell not only at the start of ours:
+// one that splits on ';' or tabs (Excel in a Vietnamese locale uses ';')
+// starts one after each of them, and one that ignores quotes after each
+// comma and line end; leading spaces, quotes and byte-order marks are
+// often dropped first. So wherever one of = + - @ (or their full-width
+// forms) comes at the start of the cell or after a separator, with only
+// such ignorable characters between, a ' is put before it, which makes
+// the rest text. Other text is left as it is.
+func CellSafe(s string) string {
+	var b strings.Builder
+	start := 0        // s[start:] is not yet copied to b
+	cellStart := true // no character but ignorable ones since the start or a separator
+	for i, r := range s {
+		switch {
+		case strings.ContainsRune(formulaStarts, r):
+			if cellStart {
+				if b.Len() == 0 {
+					b.Grow(len(s) + 4)
+				}
+				b.WriteString(s[start:i])
+				b.WriteByte('\'')
+				start = i
+			}
+			cellStart = false
+		case strings.ContainsRune(cellSeparators, r):
+			cellStart = true
+		case strings.ContainsRune(cellIgnorable, r):
+		default:
+			cellStart = false
+		}
+	}
+	if start == 0 && b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s[start:])
+	return b.String()
+}
+
+const (
+	// formulaStarts are the characters a spreadsheet reads a formula from.
+	formulaStarts = "=+-@\uff1d\uff0b\uff0d\uff20"
+	// cellSeparators start a new cell in some spreadsheet's reading.
+	cellSeparators = ",;\t\r\n"
+	// cellIgnorable may be dropped before a cell's content is read.
+	cellIgnorable = " \"\u00a0\ufeff\u200b\u2028\u2029\v\f"
+)
 
 // Store keeps the register, the counts and the check results.
 type Store interface {
@@ -280,6 +346,11 @@ type Store interface {
 	Agency(ctx context.Context, id int64) (Agency, error)
 	// Counts returns every count on or after sinceDay (YYYY-MM-DD).
 	Counts(ctx context.Context, sinceDay string) ([]Count, error)
+	// SiteTotals calls fn with the totals of every site for campaign
+	// (script loads, stored under campaign "", included) from day30 on,
+	// impressions and clicks also from day7 on, one call per site, as it
+	// reads them: the report never holds every count in memory.
+	SiteTotals(ctx context.Context, campaign, day7, day30 string, fn func(SiteTotal) error) error
 	SaveResults(ctx context.Context, rs []Result) error
 	// LatestResults returns the newest result of every agency and campaign.
 	LatestResults(ctx context.Context) ([]Result, error)

@@ -108,20 +108,22 @@ func TestCSP(t *testing.T) {
 		{"img-src 'self', img-src https://badge.example.gov.vn", compliance.FormImage, img, ""}, // one of two policies (checked below)
 	}
 	for _, tt := range tests {
-		var got string
-		for _, p := range compliance.ParsePolicies(tt.policy) {
-			if d, blocked := p.Blocked(tt.form, tt.target, page); blocked {
-				got = d
-				break
+		t.Run(tt.policy+" "+string(tt.form), func(t *testing.T) {
+			var got string
+			for _, p := range compliance.ParsePolicies(tt.policy) {
+				if d, blocked := p.Blocked(tt.form, tt.target, page); blocked {
+					got = d
+					break
+				}
 			}
-		}
-		want := tt.block
-		if strings.Contains(tt.policy, ",") {
-			want = "img-src" // every policy must allow it
-		}
-		if got != want {
-			t.Errorf("%q for %s: blocked by %q, want %q", tt.policy, tt.form, got, want)
-		}
+			want := tt.block
+			if strings.Contains(tt.policy, ",") {
+				want = "img-src" // every policy must allow it
+			}
+			if got != want {
+				t.Errorf("%q for %s: blocked by %q, want %q", tt.policy, tt.form, got, want)
+			}
+		})
 	}
 	p := compliance.ParsePolicies("default-src 'none'; img-src 'self' data:")[0]
 	if got := p.FixLine(compliance.FormImage, "https://badge.example.gov.vn"); got != "img-src 'self' data: https://badge.example.gov.vn" {
@@ -139,11 +141,28 @@ type memStore struct {
 	got  map[string]int64
 }
 
-func (m *memStore) AddCounts(_ context.Context, cs []compliance.Count) error {
+// AddCounts keeps the sites per campaign and day under maxSites as a
+// database store does, through compliance.BoundSites.
+func (m *memStore) AddCounts(_ context.Context, cs []compliance.Count, maxSites int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
 		return errors.New("database down")
+	}
+	list := func(campaign, day string) (map[string]bool, error) {
+		out := map[string]bool{}
+		for k := range m.got {
+			f := strings.Split(k, "|")
+			if f[0] == campaign && f[2] == day && f[1] != compliance.OtherSite {
+				out[f[1]] = true
+			}
+		}
+		return out, nil
+	}
+	stored := func(campaign, day string) (int, error) { l, err := list(campaign, day); return len(l), err }
+	cs, err := compliance.BoundSites(cs, maxSites, stored, list)
+	if err != nil {
+		return err
 	}
 	for _, c := range cs {
 		m.got[c.Campaign+"|"+c.Site+"|"+c.Day+"|"+c.Event.String()] += c.N
@@ -170,14 +189,14 @@ func TestCounter(t *testing.T) {
 	}
 	wg.Wait()
 	st.fail = true
-	if err := c.Flush(context.Background(), st); err == nil {
+	if err := c.Flush(context.Background(), st, 0); err == nil {
 		t.Fatal("Flush into a failing store succeeded")
 	}
 	if c.Pending() != 8*1000+8*100 {
 		t.Fatalf("after a failed flush %d events wait, want all %d", c.Pending(), 8*1100)
 	}
 	st.fail = false
-	if err := c.Flush(context.Background(), st); err != nil {
+	if err := c.Flush(context.Background(), st, 0); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ {
@@ -202,7 +221,7 @@ func TestCounterSitesAndBounds(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		c.Add(compliance.Image, "bnv", fmt.Sprintf("https://flood%d.example/", i), "")
 	}
-	c.Flush(context.Background(), st)
+	c.Flush(context.Background(), st, 0)
 	day := compliance.Day(time.Now())
 	if st.got["bnv|(none)|"+day+"|image"] != 5 || st.got["bnv|https://ok.example:8443|"+day+"|image"] != 1 {
 		t.Errorf("sites: %v", st.got)
@@ -232,77 +251,125 @@ func htmlPage(csp, body string) http.HandlerFunc {
 	}
 }
 
+// headPage serves a homepage with head markup (a <meta> policy, the
+// generator tag) as well as a body.
+func headPage(csp, head, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if csp != "" {
+			w.Header().Set("Content-Security-Policy", csp)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Cổng</title>%s</head><body><p>Trang chủ</p>%s</body></html>", head, body)
+	}
+}
+
 func TestChecker(t *testing.T) {
-	const pub = "https://badge.example.gov.vn"
+	o := newBadgeOrigin(t, map[string]string{"bnv": "https://zalo.me/1111", "tinh": "https://zalo.me/2222"})
+	pub := o.URL
 	hang := make(chan struct{})
 	t.Cleanup(func() { close(hang) })
 	var loop string
 	loop = portal(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, loop+"/again", http.StatusFound) })
-	pages := map[string]string{
-		"script":      portal(t, htmlPage("", `<script async src="`+pub+`/embed/v1-abcdef0123.js" integrity="x" data-oabadge="bnv"></script><noscript><a href="`+pub+`/go/bnv"><img src="`+pub+`/b/bnv.svg?size=192"></a></noscript>`)),
-		"placeholder": portal(t, htmlPage("", `<div data-oabadge="bnv"></div><script src="`+pub+`/embed.js"></script>`)),
-		"image":       portal(t, htmlPage("", `<a href="`+pub+`/go/bnv"><IMG SRC="`+pub+`/b/bnv.png?size=256"></a>`)),
-		"iframe":      portal(t, htmlPage("", `<iframe src="`+pub+`/e/bnv?size=192" sandbox="allow-popups"></iframe>`)),
-		"nothing":     portal(t, htmlPage("", `<p>Trang chủ. <!-- `+pub+`/b/bnv.svg in a comment is not an embed --></p><script>var u = "`+pub+`/b/bnv.svg";</script>`)),
-		"other":       portal(t, htmlPage("", `<img src="`+pub+`/b/tinh.svg">`)),
-		"csp":         portal(t, htmlPage("default-src 'self'; img-src 'self' data:", `<img src="`+pub+`/b/bnv.svg">`)),
-		"meta-csp":    portal(t, htmlPage("", `<meta http-equiv="Content-Security-Policy" content="script-src 'self'"><script src="`+pub+`/embed.js" data-oabadge="bnv"></script>`)),
-		"slow": portal(t, func(w http.ResponseWriter, r *http.Request) {
+	script := o.snippet("script", "bnv")
+	type want struct {
+		status string
+		reason string // a part of the reason
+		fix    string // the whole fix, when set
+	}
+	tests := []struct {
+		name string
+		h    http.HandlerFunc
+		want want
+	}{
+		{"script", htmlPage("", script), want{compliance.Embedded, "script runs and its image loads", ""}},
+		{"reserved", htmlPage("", o.snippet("reserved", "bnv")), want{compliance.Embedded, "", ""}},
+		{"placeholder", htmlPage("", `<div data-oabadge="bnv"></div><script src="`+pub+`/embed.js"></script>`), want{compliance.Embedded, "", ""}},
+		{"image", htmlPage("", `<a href="`+pub+`/go/bnv"><IMG SRC="`+pub+`/b/bnv.png?size=256"></a>`), want{compliance.Embedded, "image form", ""}},
+		{"iframe", htmlPage("", o.snippet("iframe", "bnv")), want{compliance.Embedded, "iframe", ""}},
+		{"nothing", htmlPage("", `<p>Trang chủ. <!-- `+pub+`/b/bnv.svg in a comment is not an embed --></p><script>var u = "`+pub+`/b/bnv.svg";</script>`), want{compliance.Missing, "no script, image or iframe", ""}},
+		{"other", htmlPage("", `<img src="`+pub+`/b/tinh.svg">`), want{compliance.Missing, "", ""}},
+		{"csp", htmlPage("default-src 'self'; img-src 'self' data:", `<img src="`+pub+`/b/bnv.svg">`),
+			want{compliance.Blocked, "img-src", "default-src 'self'; img-src 'self' data: " + pub}},
+		{"meta-csp", headPage("", `<meta http-equiv="Content-Security-Policy" content="script-src 'self'">`, script),
+			want{compliance.Blocked, "script-src", "script-src 'self' " + pub}},
+		{"meta-csp-in-body", htmlPage("", `<meta http-equiv="Content-Security-Policy" content="script-src 'self'">`+script), want{compliance.Embedded, "", ""}},
+		{"slow", func(w http.ResponseWriter, r *http.Request) {
 			select { // past the checker's timeout
 			case <-hang:
 			case <-r.Context().Done():
 			}
-		}),
-		"loop":     loop,
-		"huge":     portal(t, htmlPage("", strings.Repeat("<p>nội dung</p>", 100000)+`<img src="`+pub+`/b/bnv.svg">`)),
-		"error":    portal(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }),
-		"relative": portal(t, htmlPage("", `<base href="`+pub+`/"><img src="b/bnv.svg">`)),
-	}
-	want := map[string]string{
-		"script": compliance.Embedded, "placeholder": compliance.Embedded, "image": compliance.Embedded, "iframe": compliance.Embedded,
-		"nothing": compliance.Missing, "other": compliance.Missing, "csp": compliance.Blocked, "meta-csp": compliance.Blocked,
-		"slow": compliance.Unreachable, "loop": compliance.Unreachable, "huge": compliance.Missing, "error": compliance.HTTPError,
-		"relative": compliance.Embedded,
+		}, want{compliance.Unreachable, "in time", ""}},
+		{"huge", htmlPage("", strings.Repeat("<p>nội dung</p>", 100000)+`<img src="`+pub+`/b/bnv.svg">`), want{compliance.Missing, "only the first 256 KiB", ""}},
+		{"error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }, want{compliance.HTTPError, "HTTP 500", ""}},
+		{"relative", htmlPage("", `<base href="`+pub+`/"><img src="b/bnv.svg">`), want{compliance.Embedded, "", ""}},
+		// The two cases of the issue: any allowed form used to count.
+		{"script-blocked-img-allowed", htmlPage("img-src * data:; script-src 'self'", script),
+			want{compliance.Blocked, "blocked by the page's CSP (script-src)", "img-src * data:; script-src 'self' " + pub}},
+		{"script-allowed-img-blocked", htmlPage("img-src 'self'; script-src 'self' "+pub, script),
+			want{compliance.Blocked, "the image it loads is blocked by the page's CSP (img-src)", "img-src 'self' " + pub + "; script-src 'self' " + pub}},
+		{"pinned-404", htmlPage("", strings.Replace(script, o.file, "v1-00000000aa.js", 1)),
+			want{compliance.Broken, "the pinned script v1-00000000aa.js answers 404: re-copy the snippet", ""}},
+		{"integrity-mismatch", htmlPage("", strings.Replace(script, o.integrity, "sha384-"+strings.Repeat("A", 64), 1)),
+			want{compliance.Broken, "integrity value does not match", ""}},
+		{"integrity-no-crossorigin", htmlPage("", strings.Replace(script, ` crossorigin="anonymous"`, "", 1)),
+			want{compliance.Broken, "no crossorigin", ""}},
+		{"noscript-only", htmlPage("", `<noscript><a href="`+pub+`/go/bnv"><img src="`+pub+`/b/bnv.svg"></a></noscript>`),
+			want{compliance.Broken, "only the <noscript> fallback", ""}},
+		{"placeholder-no-script", htmlPage("", `<div data-oabadge="bnv"></div>`), want{compliance.Broken, "no script of this server", ""}},
+		{"consent-held", htmlPage("", strings.Replace(script, "<script ", `<script type="text/plain" `, 1)), want{compliance.Broken, "type attribute", ""}},
+		{"nonce", htmlPage("script-src 'nonce-r4nd0m' 'strict-dynamic'", strings.Replace(script, "<script ", `<script nonce="r4nd0m" `, 1)),
+			want{compliance.Embedded, "", ""}},
+		{"strict-dynamic", htmlPage("script-src 'nonce-r4nd0m' 'strict-dynamic'; img-src 'self'", script),
+			want{compliance.Blocked, "script-src", "script-src 'nonce-r4nd0m' 'strict-dynamic'; img-src 'self' " + pub}},
+		{"template", htmlPage("", `<template>`+script+`</template>`), want{compliance.Missing, "", ""}},
 	}
 	var agencies []compliance.Agency
-	for name, u := range pages {
-		agencies = append(agencies, compliance.Agency{ID: int64(len(agencies) + 1), Name: name, Kind: compliance.Unit, Homepage: u})
+	for _, tt := range tests {
+		u := loop
+		if tt.name != "loop" {
+			u = portal(t, tt.h)
+		}
+		agencies = append(agencies, compliance.Agency{ID: int64(len(agencies) + 1), Name: tt.name, Kind: compliance.Unit, Homepage: u})
 	}
-	c := &compliance.Checker{PublicURL: pub, Concurrency: 4, Timeout: 2 * time.Second, MaxBody: 256 << 10, MaxRedirects: 3}
+	agencies = append(agencies, compliance.Agency{ID: 99, Name: "loop", Kind: compliance.Unit, Homepage: loop})
+	c := &compliance.Checker{PublicURL: pub, Concurrency: 4, Timeout: 2 * time.Second, MaxBody: 256 << 10, MaxRedirects: 3, AllowPrivate: true}
 	results := c.Check(context.Background(), agencies, []string{"bnv"})
-	if len(results) != len(pages) {
-		t.Fatalf("%d results for %d agencies", len(results), len(pages))
+	if len(results) != len(agencies) {
+		t.Fatalf("%d results for %d agencies", len(results), len(agencies))
 	}
+	byName := map[string]compliance.Result{}
 	for _, r := range results {
-		if r.Status != want[r.Agency] {
-			t.Errorf("%s: %s (%s), want %s", r.Agency, r.Status, r.Reason, want[r.Agency])
-		}
-		switch r.Agency {
-		case "csp":
-			if r.Fix != "img-src 'self' data: "+pub || !strings.Contains(r.Reason, "img-src") {
-				t.Errorf("csp: reason %q, fix %q", r.Reason, r.Fix)
+		byName[r.Agency] = r
+	}
+	tests = append(tests, struct {
+		name string
+		h    http.HandlerFunc
+		want want
+	}{"loop", nil, want{compliance.Unreachable, "redirect", ""}})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := byName[tt.name]
+			t.Logf("%s: %s | fix %q | where %q", r.Status, r.Reason, r.Fix, r.FixWhere)
+			if r.Status != tt.want.status || !strings.Contains(r.Reason, tt.want.reason) {
+				t.Errorf("status %s (%s), want %s (%q)", r.Status, r.Reason, tt.want.status, tt.want.reason)
 			}
-		case "meta-csp":
-			if r.Fix != "script-src 'self' "+pub {
-				t.Errorf("meta-csp: fix %q", r.Fix)
+			if tt.want.fix != "" && r.Fix != tt.want.fix {
+				t.Errorf("fix %q, want %q", r.Fix, tt.want.fix)
 			}
-		case "loop":
-			if !strings.Contains(r.Reason, "redirect") {
-				t.Errorf("loop: reason %q", r.Reason)
-			}
-		case "slow":
-			if !strings.Contains(r.Reason, "in time") {
-				t.Errorf("slow: reason %q", r.Reason)
-			}
-		case "huge":
-			if !strings.Contains(r.Reason, "only the first 256 KiB") {
-				t.Errorf("huge: reason %q", r.Reason)
-			}
-		case "script":
-			if !reflect.DeepEqual(r.Forms, []compliance.Form{compliance.FormImage, compliance.FormScript}) {
-				t.Errorf("script: forms %v, want the noscript image and the script", r.Forms)
-			}
-		}
+		})
+	}
+	if r := byName["script"]; !reflect.DeepEqual(r.Forms, []compliance.Form{compliance.FormScript}) || len(r.Findings) != 2 || !r.Findings[1].Fallback {
+		t.Errorf("script: forms %v, findings %+v: want the script form and its noscript fallback", r.Forms, r.Findings)
+	}
+	// An image of a campaign this server does not know answers 404.
+	ghost := portal(t, htmlPage("", `<img src="`+pub+`/b/ghost.svg">`))
+	if rs := c.Check(context.Background(), []compliance.Agency{{ID: 1, Name: "ghost", Homepage: ghost}}, []string{"ghost"}); len(rs) != 1 ||
+		rs[0].Status != compliance.Broken || !strings.Contains(rs[0].Reason, "the image answers 404") {
+		t.Errorf("ghost: %+v, want broken with a 404", rs)
+	}
+	// One fetch of each resource for the whole run, however many pages.
+	if n := o.hitsOn("/embed/" + o.file); n != 1 {
+		t.Errorf("the pinned script was fetched %d times, want once", n)
 	}
 }
 

@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -50,16 +51,102 @@ type Count struct {
 }
 
 // Site names for requests with no usable referrer, and for the overflow
-// when too many sites appear in one interval.
+// when too many sites appear in one interval or in one day.
 const (
 	NoSite    = "(none)"
 	OtherSite = "(other)"
 )
 
-// CountStore receives counts in batches. AddCounts adds each Count's N to
-// what is stored for its key, all in one transaction.
+// DefaultMaxSites bounds the distinct sites a store keeps per campaign and
+// day; counts from further sites are kept under OtherSite. A flood of
+// forged referrers then grows neither the database nor the report.
+const DefaultMaxSites = 10000
+
+// CountStore receives counts in batches.
 type CountStore interface {
-	AddCounts(ctx context.Context, cs []Count) error
+	// AddCounts adds each Count's N to what is stored for its key, all in
+	// one transaction. Per campaign and day it keeps at most maxSites
+	// distinct sites besides OtherSite: the counts of a site beyond them
+	// are added to OtherSite instead (see BoundSites).
+	AddCounts(ctx context.Context, cs []Count, maxSites int) error
+}
+
+// BoundSites applies the limit of maxSites distinct sites (OtherSite
+// aside) per campaign and day to a batch, for a store inside its
+// transaction. stored returns how many sites the store holds for a
+// campaign and day (OtherSite aside), and list which (at most maxSites);
+// list is asked only when the batch could overflow. New sites are let in by their count
+// in the batch, largest first (then by name), so a busy portal is not
+// crowded out by forged referrers seen once; the rest are renamed
+// OtherSite. Counts that then share a key are summed.
+func BoundSites(cs []Count, maxSites int, stored func(campaign, day string) (int, error), list func(campaign, day string) (map[string]bool, error)) ([]Count, error) {
+	if maxSites <= 0 {
+		maxSites = DefaultMaxSites
+	}
+	type group struct{ campaign, day string }
+	bySite := map[group]map[string]int64{} // each group's sites, with their batch totals
+	for _, c := range cs {
+		if c.Site == OtherSite {
+			continue
+		}
+		g := group{c.Campaign, c.Day}
+		if bySite[g] == nil {
+			bySite[g] = map[string]int64{}
+		}
+		bySite[g][c.Site] += c.N
+	}
+	rename := map[group]map[string]bool{}
+	for g, sites := range bySite {
+		n, err := stored(g.campaign, g.day)
+		if err != nil {
+			return nil, err
+		}
+		if n+len(sites) <= maxSites {
+			continue // they all fit, known or not
+		}
+		known, err := list(g.campaign, g.day)
+		if err != nil {
+			return nil, err
+		}
+		n = len(known)
+		var fresh []string
+		for site := range sites {
+			if !known[site] {
+				fresh = append(fresh, site)
+			}
+		}
+		sort.Slice(fresh, func(i, j int) bool {
+			a, b := sites[fresh[i]], sites[fresh[j]]
+			return a > b || a == b && fresh[i] < fresh[j]
+		})
+		room := max(maxSites-n, 0)
+		if room >= len(fresh) {
+			continue
+		}
+		rename[g] = map[string]bool{}
+		for _, site := range fresh[room:] {
+			rename[g][site] = true
+		}
+	}
+	if len(rename) == 0 {
+		return cs, nil
+	}
+	out := make([]Count, 0, len(cs))
+	merged := map[Count]int{} // a key (N zero) → its index in out
+	for _, c := range cs {
+		if rename[group{c.Campaign, c.Day}][c.Site] {
+			c.Site = OtherSite
+		}
+		k := c
+		k.N = 0
+		if i, ok := merged[k]; ok {
+			out[i].N += c.N
+			continue
+		}
+		merged[k] = len(out)
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 type countKey struct {
@@ -193,9 +280,10 @@ func (c *Counter) putBack(m map[countKey]int64) {
 	}
 }
 
-// Flush hands everything counted so far to st. If st fails, the counts
-// are kept for the next flush, so a database outage loses nothing.
-func (c *Counter) Flush(ctx context.Context, st CountStore) error {
+// Flush hands everything counted so far to st, which keeps at most
+// maxSites sites per campaign and day. If st fails, the counts are kept
+// for the next flush, so a database outage loses nothing.
+func (c *Counter) Flush(ctx context.Context, st CountStore, maxSites int) error {
 	m := c.take()
 	if len(m) == 0 {
 		return nil
@@ -204,7 +292,7 @@ func (c *Counter) Flush(ctx context.Context, st CountStore) error {
 	for k, n := range m {
 		batch = append(batch, Count{Campaign: k.campaign, Site: k.site, Day: dayString(k.day), Event: k.event, N: n})
 	}
-	if err := st.AddCounts(ctx, batch); err != nil {
+	if err := st.AddCounts(ctx, batch, maxSites); err != nil {
 		c.putBack(m)
 		return err
 	}

@@ -74,9 +74,66 @@ func FuzzCheckPage(f *testing.F) {
 			t.Fatalf("%d results", len(rs))
 		}
 		switch rs[0].Status {
-		case compliance.Embedded, compliance.Missing, compliance.Blocked:
+		case compliance.Embedded, compliance.Missing, compliance.Blocked, compliance.Broken:
 		default:
 			t.Fatalf("status %q (%s) for a page that answered 200", rs[0].Status, rs[0].Reason)
+		}
+	})
+}
+
+// FuzzMergeCSP: any policy either merges or is refused with a reason; a
+// merged policy lets the snippet's loads in, keeps every directive once,
+// and merging it again changes nothing.
+func FuzzMergeCSP(f *testing.F) {
+	f.Add("default-src 'self'; img-src 'self' data:", 0)
+	f.Add("script-src 'nonce-x' 'strict-dynamic', img-src *", 1)
+	f.Add("child-src 'none'; FRAME-SRC 'self'; frame-src x", 2)
+	f.Add("sandbox allow-scripts; default-src 'none'", 1)
+	const pub = "https://badge.example.gov.vn"
+	page, _ := url.Parse("https://portal.invalid/")
+	targets := map[compliance.Form]*url.URL{}
+	for f, p := range map[compliance.Form]string{compliance.FormScript: "/embed.js", compliance.FormImage: "/b/bnv.svg", compliance.FormFrame: "/e/bnv"} {
+		targets[f], _ = url.Parse(pub + p)
+	}
+	forms := []compliance.Form{compliance.FormScript, compliance.FormImage, compliance.FormFrame}
+	f.Fuzz(func(t *testing.T, policy string, form int) {
+		fm := forms[(form%3+3)%3]
+		merged, err := compliance.MergeCSP(policy, pub, fm)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an error without a message")
+			}
+			return
+		}
+		loads := []compliance.Form{fm}
+		if fm == compliance.FormScript {
+			loads = append(loads, compliance.FormImage)
+		}
+		for _, p := range compliance.ParsePolicies(merged) {
+			for _, l := range loads {
+				if d, blocked := p.Blocked(l, targets[l], page); blocked {
+					t.Fatalf("MergeCSP(%q, %s) = %q, which still blocks the %s by %s", policy, fm, merged, l, d)
+				}
+			}
+		}
+		for _, one := range strings.Split(merged, ",") {
+			if merged == "" {
+				break // no policy, nothing to add
+			}
+			seen := map[string]bool{}
+			for _, d := range strings.Split(one, ";") {
+				name := strings.Fields(d)
+				if len(name) == 0 {
+					t.Fatalf("MergeCSP(%q) = %q has an empty directive", policy, merged)
+				}
+				if seen[name[0]] {
+					t.Fatalf("MergeCSP(%q) = %q repeats %s", policy, merged, name[0])
+				}
+				seen[name[0]] = true
+			}
+		}
+		if again, err := compliance.MergeCSP(merged, pub, fm); err != nil || again != merged {
+			t.Fatalf("merging %q again gave %q, %v", merged, again, err)
 		}
 	})
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,19 +16,27 @@ import (
 )
 
 // Campaigns is what the compliance service needs to know of campaigns:
-// which are served, to check and report on.
+// which are served, to check and report on, and what their codes encode.
 type Campaigns interface {
 	// Slugs returns the served campaigns' slugs, ordered.
 	Slugs() []string
+	// Code returns what campaign slug's QR code encodes now.
+	Code(slug string) (string, bool)
 }
 
 // Config is what a Service needs besides its store.
 type Config struct {
 	Checker *Checker
+	// Render, when set, is how a render check loads pages in Chromium
+	// (its Code is filled in from Campaigns); nil turns render checks off.
+	Render *Renderer
 	// Counter counts impressions and clicks on the serving path; the
 	// service flushes it.
 	Counter *Counter
-	Log     *slog.Logger
+	// MaxSites bounds the sites counted per campaign and day (0:
+	// DefaultMaxSites); the rest count as OtherSite.
+	MaxSites int
+	Log      *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
 }
@@ -57,6 +68,9 @@ func NewService(st Store, cs Campaigns, cfg Config) *Service {
 	}
 	if cfg.Checker == nil {
 		cfg.Checker = &Checker{}
+	}
+	if cfg.MaxSites <= 0 {
+		cfg.MaxSites = DefaultMaxSites
 	}
 	return &Service{store: st, campaigns: cs, cfg: cfg}
 }
@@ -107,9 +121,9 @@ func (s *Service) Agency(ctx context.Context, id int64, limit int) (Agency, []Re
 	return a, rs, err
 }
 
-// Statuses a report can be filtered by: the check statuses, and whether an
-// agency counts as compliant.
-var ReportStatuses = []string{"compliant", "noncompliant", "unchecked", Embedded, Missing, Blocked, Unreachable, HTTPError}
+// ReportStatuses are what a report can be filtered by: whether an agency
+// counts as compliant, and the check statuses.
+var ReportStatuses = append([]string{"compliant", "noncompliant", "unchecked"}, Statuses...)
 
 // ReportFilter selects rows of a report.
 type ReportFilter struct {
@@ -132,7 +146,7 @@ func (f ReportFilter) Validate() error {
 		ok = ok || st == f.Status
 	}
 	if !ok {
-		return apperr.BadRequestf("status must be one of compliant, noncompliant, unchecked, embedded, missing, blocked, unreachable, http_error")
+		return apperr.BadRequestf("status must be one of %s", strings.Join(ReportStatuses, ", "))
 	}
 	return nil
 }
@@ -162,12 +176,12 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, []Row, er
 	if err != nil {
 		return Report{}, nil, err
 	}
-	now := s.cfg.Now()
-	counts, err := s.store.Counts(ctx, Day(now.AddDate(0, 0, -29)))
-	if err != nil {
+	b := NewReportBuilder(f.Campaign, as, latest)
+	day7, day30 := ReportDays(s.cfg.Now())
+	if err := s.store.SiteTotals(ctx, f.Campaign, day7, day30, b.Add); err != nil {
 		return Report{}, nil, err
 	}
-	rep := BuildReport(f.Campaign, as, latest, counts, now)
+	rep := b.Report()
 	return rep, rep.Filter(f.Kind, f.Status), nil
 }
 
@@ -184,7 +198,11 @@ func (s *Service) StartCheck(by auth.Caller) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
 		defer s.end()
-		if _, err := s.check(ctx); err != nil {
+		agencies, err := s.store.Agencies(ctx)
+		if err == nil {
+			_, err = s.check(ctx, s.cfg.Checker, agencies)
+		}
+		if err != nil {
 			s.cfg.Log.Warn("check of the register", "err", err)
 		}
 	}()
@@ -192,16 +210,73 @@ func (s *Service) StartCheck(by auth.Caller) error {
 }
 
 // Check checks every agency for every campaign now, saves the results and
-// returns them, or ErrRunning. It needs an admin.
-func (s *Service) Check(ctx context.Context, by auth.Caller) ([]Result, error) {
+// returns them, or ErrRunning. With render, pages that carry the badge are
+// also loaded in Chromium and the badge's code scanned. It needs an admin.
+func (s *Service) Check(ctx context.Context, render bool, by auth.Caller) ([]Result, error) {
 	if err := by.Require(auth.Admin); err != nil {
+		return nil, err
+	}
+	checker, err := s.checker(render)
+	if err != nil {
 		return nil, err
 	}
 	if !s.begin() {
 		return nil, ErrRunning
 	}
 	defer s.end()
-	return s.check(ctx)
+	agencies, err := s.store.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.check(ctx, checker, agencies)
+}
+
+// CheckAgency checks agency id alone now, for every campaign (with render,
+// in Chromium too), saves and returns the results. It needs an admin.
+func (s *Service) CheckAgency(ctx context.Context, id int64, render bool, by auth.Caller) ([]Result, error) {
+	if err := by.Require(auth.Admin); err != nil {
+		return nil, err
+	}
+	checker, err := s.checker(render)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.Agency(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.check(ctx, checker, []Agency{a})
+}
+
+// checker is the configured checker, with rendering when asked for.
+func (s *Service) checker(render bool) (*Checker, error) {
+	if !render {
+		return s.cfg.Checker, nil
+	}
+	if s.cfg.Render == nil {
+		return nil, apperr.Unavailablef(nil, "render checks are off on this server")
+	}
+	if _, err := s.cfg.Render.Available(); err != nil {
+		return nil, apperr.Unavailablef(err, "render checks need Chromium on the server: %v", err)
+	}
+	c := *s.cfg.Checker
+	r := *s.cfg.Render
+	r.Code = s.campaigns.Code
+	c.Render = &r
+	return &c, nil
+}
+
+// Screenshot returns the path of a render check's screenshot, by the name
+// a Result gives it; NotFound when there is none.
+func (s *Service) Screenshot(name string) (string, error) {
+	if s.cfg.Render == nil || s.cfg.Render.Dir == "" || name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return "", apperr.NotFoundf("no such screenshot")
+	}
+	p := filepath.Join(s.cfg.Render.Dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return "", apperr.NotFoundf("no such screenshot")
+	}
+	return p, nil
 }
 
 func (s *Service) begin() bool {
@@ -220,17 +295,13 @@ func (s *Service) end() {
 	s.running, s.last = false, time.Now()
 }
 
-func (s *Service) check(ctx context.Context) ([]Result, error) {
-	agencies, err := s.store.Agencies(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) check(ctx context.Context, checker *Checker, agencies []Agency) ([]Result, error) {
 	if len(agencies) == 0 {
 		return nil, apperr.Invalidf("the register is empty: import agencies first")
 	}
 	slugs := s.campaigns.Slugs()
 	start := time.Now()
-	results := s.cfg.Checker.Check(ctx, agencies, slugs)
+	results := checker.Check(ctx, agencies, slugs)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -260,7 +331,7 @@ func (s *Service) Every(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Check(ctx, Schedule); err != nil && !errors.Is(err, ErrRunning) && ctx.Err() == nil {
+			if _, err := s.Check(ctx, false, Schedule); err != nil && !errors.Is(err, ErrRunning) && ctx.Err() == nil {
 				s.cfg.Log.Warn("scheduled check", "err", err)
 			}
 		}
@@ -278,13 +349,13 @@ func (s *Service) FlushEvery(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := c.Flush(fctx, s.store); err != nil {
+			if err := c.Flush(fctx, s.store, s.cfg.MaxSites); err != nil {
 				s.cfg.Log.Error("flushing counts at shutdown", "err", err, "lost", c.Pending())
 			}
 			cancel()
 			return
 		case <-t.C:
-			if err := c.Flush(ctx, s.store); err != nil {
+			if err := c.Flush(ctx, s.store, s.cfg.MaxSites); err != nil {
 				s.cfg.Log.Warn("flushing counts; kept for the next try", "err", err, "pending", c.Pending())
 			}
 		}
@@ -292,4 +363,6 @@ func (s *Service) FlushEvery(ctx context.Context, interval time.Duration) {
 }
 
 // Flush writes the counts now.
-func (s *Service) Flush(ctx context.Context) error { return s.cfg.Counter.Flush(ctx, s.store) }
+func (s *Service) Flush(ctx context.Context) error {
+	return s.cfg.Counter.Flush(ctx, s.store, s.cfg.MaxSites)
+}

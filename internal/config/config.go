@@ -30,6 +30,10 @@ type Config struct {
 	Addr string
 	// DB is the store's DSN: sqlite:PATH.
 	DB string
+	// AuditKeyFile is the file holding the key the audit trail is sealed
+	// with (created 0600 when missing). Empty: audit.key beside a SQLite
+	// database; PostgreSQL needs it set, the same file on every replica.
+	AuditKeyFile string
 	// PublicURL is the external base URL written into snippets and stable
 	// QR links. It is never taken from request headers. Empty means
 	// "http://" plus the address actually listened on.
@@ -43,8 +47,12 @@ type Config struct {
 	// TrustedProxies are the addresses of reverse proxies whose
 	// X-Forwarded-For is believed. Empty means the TCP peer is the client.
 	TrustedProxies []netip.Prefix
-	// TwoPerson makes every rotation wait for a second admin's approval.
+	// TwoPerson makes every change that alters what citizens see, and
+	// every new admin or raised role, wait for a second admin's approval.
 	TwoPerson bool
+	// Require2FA makes admins enroll a second factor (TOTP) before they
+	// may do anything, and use it at every sign-in.
+	Require2FA bool
 	// Demo creates the demo campaign when the store has none.
 	Demo bool
 	// DemoTarget is the demo campaign's target on first start.
@@ -63,6 +71,9 @@ type Config struct {
 	PollInterval time.Duration
 	// CountFlush is how often impression and click counts are written.
 	CountFlush time.Duration
+	// CountSites bounds the referring sites counted per campaign and day;
+	// counts from further sites are kept as "(other)".
+	CountSites int
 	// CheckEvery runs the homepage check of the whole register this often;
 	// 0 turns the schedule off.
 	CheckEvery time.Duration
@@ -70,6 +81,12 @@ type Config struct {
 	CheckConcurrency int
 	// CheckTimeout bounds one homepage fetch.
 	CheckTimeout time.Duration
+	// CheckAllowPrivate lets the checker reach loopback, private and
+	// link-local addresses (a portal on the intranet); off, the checker
+	// refuses them, so a planted homepage cannot probe the network.
+	CheckAllowPrivate bool
+	// Screenshots is where render checks keep their screenshots.
+	Screenshots string
 	// ReusePort lets a new process listen on the address while the old one
 	// still does (SO_REUSEPORT), for restarts without a refused connection.
 	ReusePort bool
@@ -99,10 +116,12 @@ func Default() Config {
 		AccessLog:         true,
 		ShutdownTimeout:   15 * time.Second,
 		CountFlush:        5 * time.Second,
+		CountSites:        10000,
 		PollInterval:      2 * time.Second,
 		ReadHeaderTimeout: 5 * time.Second,
 		CheckConcurrency:  16,
 		CheckTimeout:      15 * time.Second,
+		Screenshots:       "data/screenshots",
 	}
 }
 
@@ -137,6 +156,9 @@ var settings = []setting{
 	{"db", "store DSN: sqlite:PATH",
 		func(c *Config, v string) error { c.DB = v; return nil },
 		func(c *Config) string { return c.DB }},
+	{"audit-key-file", "file holding the audit trail's key, created 0600 if missing (default: audit.key beside a SQLite database; required with PostgreSQL)",
+		func(c *Config, v string) error { c.AuditKeyFile = v; return nil },
+		func(c *Config) string { return c.AuditKeyFile }},
 	{"public-url", "external base URL written into snippets and stable QR links (default http://ADDR)",
 		func(c *Config, v string) error { c.PublicURL = v; return nil },
 		func(c *Config) string { return c.PublicURL }},
@@ -149,9 +171,12 @@ var settings = []setting{
 	{"trusted-proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted",
 		func(c *Config, v string) error { return setPrefixes(&c.TrustedProxies, v) },
 		func(c *Config) string { return joinPrefixes(c.TrustedProxies) }},
-	{"two-person", "every rotation waits for a second admin's approval",
+	{"two-person", "every change (and every new admin or raised role) waits for a second admin's approval",
 		func(c *Config, v string) error { return setBool(&c.TwoPerson, v) },
 		func(c *Config) string { return strconv.FormatBool(c.TwoPerson) }},
+	{"require-2fa", "admins must enroll a second factor (an authenticator app) and use it to sign in",
+		func(c *Config, v string) error { return setBool(&c.Require2FA, v) },
+		func(c *Config) string { return strconv.FormatBool(c.Require2FA) }},
 	{"demo", "create the demo campaign bnv when the store has no campaign",
 		func(c *Config, v string) error { return setBool(&c.Demo, v) },
 		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
@@ -176,6 +201,9 @@ var settings = []setting{
 	{"count-flush", "how often impression and click counts are written, e.g. 5s",
 		func(c *Config, v string) error { return setDuration(&c.CountFlush, v) },
 		func(c *Config) string { return c.CountFlush.String() }},
+	{"count-sites", "referring sites counted per campaign and day; the rest count as (other)",
+		func(c *Config, v string) error { return setInt(&c.CountSites, v) },
+		func(c *Config) string { return strconv.Itoa(c.CountSites) }},
 	{"check-every", "check every agency homepage this often, e.g. 24h (0: off)",
 		func(c *Config, v string) error { return setDuration(&c.CheckEvery, v) },
 		func(c *Config) string { return c.CheckEvery.String() }},
@@ -185,6 +213,12 @@ var settings = []setting{
 	{"check-timeout", "how long one homepage fetch may take",
 		func(c *Config, v string) error { return setDuration(&c.CheckTimeout, v) },
 		func(c *Config) string { return c.CheckTimeout.String() }},
+	{"check-allow-private", "let the checker reach loopback, private and link-local addresses (portals on an intranet)",
+		func(c *Config, v string) error { return setBool(&c.CheckAllowPrivate, v) },
+		func(c *Config) string { return strconv.FormatBool(c.CheckAllowPrivate) }},
+	{"screenshots", "where render checks keep their screenshots",
+		func(c *Config, v string) error { c.Screenshots = v; return nil },
+		func(c *Config) string { return c.Screenshots }},
 	{"reuse-port", "listen with SO_REUSEPORT, so a new process can take over the address before the old one stops",
 		func(c *Config, v string) error { return setBool(&c.ReusePort, v) },
 		func(c *Config) string { return strconv.FormatBool(c.ReusePort) }},
@@ -213,7 +247,11 @@ func (f flagValue) String() string {
 }
 func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
 func (f flagValue) IsBoolFlag() bool {
-	return f.s.flag == "demo" || f.s.flag == "access-log" || f.s.flag == "two-person" || f.s.flag == "reuse-port"
+	switch f.s.flag {
+	case "demo", "access-log", "two-person", "reuse-port", "require-2fa", "check-allow-private":
+		return true
+	}
+	return false
 }
 
 // Load builds the configuration from defaults, the environment (read through
@@ -359,6 +397,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CountFlush < 100*time.Millisecond || c.CountFlush > time.Hour {
 		return fmt.Errorf("--count-flush (OABADGE_COUNT_FLUSH) %s: want between 100ms and 1h", c.CountFlush)
+	}
+	if c.CountSites < 100 || c.CountSites > 1_000_000 {
+		return fmt.Errorf("--count-sites (OABADGE_COUNT_SITES) %d: want between 100 and 1000000", c.CountSites)
 	}
 	if c.CheckEvery != 0 && (c.CheckEvery < time.Minute || c.CheckEvery > 30*24*time.Hour) {
 		return fmt.Errorf("--check-every (OABADGE_CHECK_EVERY) %s: want 0 (off) or between 1m and 720h", c.CheckEvery)

@@ -89,3 +89,22 @@ func TestCheckDB(t *testing.T) {
 		}
 	}
 }
+
+// TestCountSitesAndAuditKeyFile: the two settings of the audit and
+// counting bounds, from the environment and flags, and their checks.
+func TestCountSitesAndAuditKeyFile(t *testing.T) {
+	c, _, err := load(t, []string{"--count-sites", "500"}, map[string]string{"OABADGE_AUDIT_KEY_FILE": "/run/secrets/audit.key", "OABADGE_COUNT_SITES": "200"})
+	if err != nil || c.CountSites != 500 || c.AuditKeyFile != "/run/secrets/audit.key" {
+		t.Errorf("Load = %+v, %v; want count-sites 500 from the flag and the key file from the environment", c, err)
+	}
+	if d := config.Default(); d.CountSites != 10000 || d.AuditKeyFile != "" {
+		t.Errorf("defaults: count-sites %d, audit-key-file %q; want 10000 and none (beside the database)", d.CountSites, d.AuditKeyFile)
+	}
+	for _, v := range []string{"99", "1000001", "lots"} {
+		t.Run(v, func(t *testing.T) {
+			if _, _, err := load(t, []string{"--count-sites", v}, nil); err == nil {
+				t.Errorf("--count-sites %s accepted", v)
+			}
+		})
+	}
+}

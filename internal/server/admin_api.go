@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/compliance"
 )
 
 // adminRoutes lists the admin API. Every route but sign-in authenticates
@@ -34,6 +34,8 @@ func (s *Server) adminRoutes() {
 	s.handle(http.MethodGet, p+"/campaigns/:slug/history", s.signedIn(s.apiHistory))
 	s.handle(http.MethodPut, p+"/campaigns/:slug/target", s.signedIn(s.apiSetTarget))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/rollback", s.signedIn(s.apiRollback))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/disable", s.signedIn(s.apiSetDisabled(true)))
+	s.handle(http.MethodPost, p+"/campaigns/:slug/enable", s.signedIn(s.apiSetDisabled(false)))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.signedIn(s.limited(s.costly, "previews", s.apiPreview)))
 
 	s.handle(http.MethodGet, p+"/proposals", s.signedIn(s.apiProposals))
@@ -73,14 +75,19 @@ func (s *Server) apiJSON(c echo.Context, code int, v any) error {
 type loginBody struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
+	// Code is the second factor, for accounts that have one.
+	Code string `json:"code"`
 }
 
 func (s *Server) apiLogin(c echo.Context) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
 	var b loginBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	secret, ss, err := s.auth.SignIn(c.Request().Context(), b.Name, b.Password, c.RealIP())
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), b.Name, b.Password, b.Code, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -100,6 +107,7 @@ func (s *Server) apiLogout(c echo.Context) error {
 type adminCampaign struct {
 	campaignJSON
 	OAIDs     []string  `json:"oa_ids"`
+	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -114,11 +122,14 @@ func (s *Server) adminView(c campaign.Campaign) adminCampaign {
 	if ids == nil {
 		ids = []string{}
 	}
-	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, CreatedAt: c.CreatedAt}
+	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, Disabled: c.Disabled, CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) apiCampaigns(c echo.Context) error {
-	list := s.campaigns.List()
+	list, err := s.campaigns.All(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	out := make([]adminCampaign, 0, len(list))
 	for _, x := range list {
 		out = append(out, s.adminView(x))
@@ -170,14 +181,26 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	if b.Layout != nil {
 		x.Layout = *b.Layout
 	}
-	x, err := s.campaigns.Create(c.Request().Context(), x, caller(c))
+	who, err := s.fresh(c)
 	if err != nil {
 		return err
 	}
+	x, prop, err := s.campaigns.Create(c.Request().Context(), x, who)
+	if err != nil {
+		return err
+	}
+	if prop != nil {
+		return s.apiJSON(c, http.StatusAccepted, map[string]any{"proposal": proposalView(*prop)})
+	}
+	c.Response().Header().Set("ETag", versionTag(x.Version))
 	return s.apiJSON(c, http.StatusCreated, s.adminView(x))
 }
 
 func (s *Server) apiUpdateCampaign(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
 	var b campaignBody
 	if err := decode(c, &b); err != nil {
 		return err
@@ -190,11 +213,28 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
 	}
-	x, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, caller(c))
+	who, err := s.fresh(c)
 	if err != nil {
 		return err
 	}
-	return s.apiJSON(c, http.StatusOK, s.adminView(x))
+	x, prop, err := s.campaigns.Update(c.Request().Context(), c.Param("slug"), u, expect, who)
+	return s.changed(c, x, prop, err)
+}
+
+// apiSetDisabled serves POST …/disable and …/enable.
+func (s *Server) apiSetDisabled(disabled bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		expect, err := ifMatch(c)
+		if err != nil {
+			return err
+		}
+		who, err := s.fresh(c)
+		if err != nil {
+			return err
+		}
+		x, prop, err := s.campaigns.SetDisabled(c.Request().Context(), c.Param("slug"), disabled, expect, who)
+		return s.changed(c, x, prop, err)
+	}
 }
 
 type revisionJSON struct {
@@ -241,28 +281,29 @@ type targetBody struct {
 }
 
 type proposalJSON struct {
-	ID          int64      `json:"id"`
-	Campaign    string     `json:"campaign"`
-	Target      string     `json:"target"`
-	Kind        string     `json:"kind"`
-	BaseVersion int64      `json:"base_version"`
-	Proposer    string     `json:"proposer"`
-	RunAt       *time.Time `json:"run_at,omitempty"`
-	Status      string     `json:"status"`
-	Approver    string     `json:"approver,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	ID          int64           `json:"id"`
+	Campaign    string          `json:"campaign"`
+	Target      string          `json:"target,omitempty"`
+	Kind        string          `json:"kind"`
+	Fields      campaign.Update `json:"fields,omitzero"`
+	BaseVersion int64           `json:"base_version"`
+	Proposer    string          `json:"proposer"`
+	RunAt       *time.Time      `json:"run_at,omitempty"`
+	Status      string          `json:"status"`
+	Approver    string          `json:"approver,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	DecidedAt   *time.Time      `json:"decided_at,omitempty"`
 }
 
 func proposalView(p campaign.Proposal) proposalJSON {
-	return proposalJSON{ID: p.ID, Campaign: p.Slug, Target: p.Target, Kind: p.Kind, BaseVersion: p.BaseVersion, Proposer: p.Proposer,
+	return proposalJSON{ID: p.ID, Campaign: p.Slug, Target: p.Target, Kind: p.Kind, Fields: p.Fields, BaseVersion: p.BaseVersion, Proposer: p.Proposer,
 		RunAt: p.RunAt, Status: p.Status, Approver: p.Approver, Reason: p.Reason, CreatedAt: p.CreatedAt, DecidedAt: p.DecidedAt}
 }
 
-// rotated answers a rotation or rollback: 200 with the campaign when it
-// applied, 202 with the proposal when it waits.
-func (s *Server) rotated(c echo.Context, x campaign.Campaign, prop *campaign.Proposal, err error) error {
+// changed answers a change: 200 with the campaign when it applied, 202
+// with the proposal when it waits.
+func (s *Server) changed(c echo.Context, x campaign.Campaign, prop *campaign.Proposal, err error) error {
 	if err != nil {
 		return err
 	}
@@ -282,9 +323,13 @@ func (s *Server) apiSetTarget(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
 	x, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At, Kind: "rotate"}, caller(c))
-	return s.rotated(c, x, prop, err)
+		campaign.Request{Slug: c.Param("slug"), Target: b.Target, Expect: expect, RunAt: b.At}, who)
+	return s.changed(c, x, prop, err)
 }
 
 type rollbackBody struct {
@@ -301,8 +346,12 @@ func (s *Server) apiRollback(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, caller(c))
-	return s.rotated(c, x, prop, err)
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.Rollback(c.Request().Context(), c.Param("slug"), b.Version, expect, b.At, who)
+	return s.changed(c, x, prop, err)
 }
 
 type previewBody struct {
@@ -367,7 +416,11 @@ func (s *Server) apiApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, who)
 	if err != nil {
 		return err
 	}
@@ -465,34 +518,26 @@ func (s *Server) apiAudit(c echo.Context) error {
 	return apperr.BadRequestf("format must be json or csv")
 }
 
+// writeAuditCSV writes es as the CSV compliance.WriteCSV writes: every
+// cell defused where a spreadsheet could read a formula (an actor name, a
+// user agent and the JSON states are the client's text).
 func writeAuditCSV(w io.Writer, es []audit.Entry) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	_ = cw.Write([]string{"seq", "at", "actor", "role", "action", "subject", "before", "after", "ip", "user_agent", "approval", "hash"})
+	cw := compliance.NewCSVWriter(w, []string{"seq", "at", "actor", "role", "action", "subject", "before", "after", "ip", "user_agent", "approval", "hash"})
 	for _, e := range es {
-		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), csvSafe(e.Actor), e.Role, e.Action, csvSafe(e.Subject),
-			csvSafe(e.Before), csvSafe(e.After), e.IP, csvSafe(e.UserAgent), csvSafe(e.Approval), e.Hash})
+		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), e.Actor, e.Role, e.Action, e.Subject,
+			e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.Hash})
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return cw.Close()
 }
 
 type accountJSON struct {
-	Name      string    `json:"name"`
-	Role      auth.Role `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-	Disabled  bool      `json:"disabled"`
+	Name         string    `json:"name"`
+	Role         auth.Role `json:"role"`
+	CreatedAt    time.Time `json:"created_at"`
+	Disabled     bool      `json:"disabled"`
+	SecondFactor bool      `json:"second_factor"`
+	PendingRole  auth.Role `json:"pending_role,omitempty"`
+	PendingBy    string    `json:"pending_by,omitempty"`
 }
 
 func (s *Server) apiAccounts(c echo.Context) error {
@@ -502,7 +547,7 @@ func (s *Server) apiAccounts(c echo.Context) error {
 	}
 	out := make([]accountJSON, 0, len(as))
 	for _, a := range as {
-		out = append(out, accountJSON{a.Name, a.Role, a.CreatedAt, a.Disabled})
+		out = append(out, accountView(a))
 	}
 	return s.apiJSON(c, http.StatusOK, map[string]any{"accounts": out})
 }
@@ -522,7 +567,11 @@ func (s *Server) apiCreateAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.apiJSON(c, http.StatusCreated, accountJSON{a.Name, a.Role, a.CreatedAt, false})
+	code := http.StatusCreated
+	if a.PendingRole != "" {
+		code = http.StatusAccepted // a new admin waits for a second admin
+	}
+	return s.apiJSON(c, code, accountView(a))
 }
 
 type tokenJSON struct {

@@ -60,6 +60,8 @@ func newAdminFixture(t *testing.T, twoPerson bool) *adminFixture {
 	if err := os.WriteFile(path, db, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The copy's audit trail is sealed with the template's key.
+	cfg.AuditKeyFile = filepath.Join(filepath.Dir(tmpl.path), app.DefaultAuditKeyFile)
 	f := &adminFixture{fixture: newApp(t, cfg, app.Options{Now: clk.Now}), clock: clk, tokens: tmpl.tokens}
 	f.counter = f.app.Compliance.Counter()
 	return f
@@ -123,7 +125,7 @@ func seedAdminTemplate(ctx context.Context, a *app.App) (map[string]string, erro
 		{Slug: "bnv", Title: "Zalo OA Bộ Nội vụ", Caption: "Quét mã QR để theo dõi Zalo OA Bộ Nội vụ", Target: "https://zalo.me/1111"},
 		{Slug: "pinned", Title: "Pinned", Caption: "Pinned", Target: "https://zalo.me/1111", OAIDs: []string{"1111", "2222"}},
 	} {
-		if _, err := a.Campaigns.Create(ctx, c, testActor); err != nil {
+		if _, _, err := a.Campaigns.Create(ctx, c, testActor); err != nil {
 			return nil, err
 		}
 	}
@@ -197,24 +199,27 @@ func TestAdminAuthAndRoles(t *testing.T) {
 		{"vi", "POST", "/api/v1/admin/campaigns", map[string]string{"slug": "x"}, 403},
 		{"ed", "GET", "/api/v1/admin/accounts", nil, 403},
 		{"ed", "POST", "/api/v1/admin/proposals/1/approve", nil, 403},
-		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "viewer"}, 403},
+		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "admin"}, 422},
+		{"ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "t", "role": "viewer", "account": "vi"}, 403},
 		{"alice", "GET", "/api/v1/admin/accounts", nil, 200},
 		{"vi", "GET", "/api/v1/admin/audit", nil, 200},
 	}
 	for _, tt := range tests {
-		before := f.state(t)
-		code, body, _ := f.call(t, tt.who, tt.method, tt.path, tt.body, "If-Match", `"1"`)
-		if code != tt.status {
-			t.Errorf("%s %s as %q = %d %v, want %d", tt.method, tt.path, tt.who, code, body, tt.status)
-		}
-		if code >= 400 {
-			if msg, _ := body["error"].(string); msg == "" {
-				t.Errorf("%s %s as %q: no error message", tt.method, tt.path, tt.who)
+		t.Run(tt.method+" "+tt.path+" as "+tt.who, func(t *testing.T) {
+			before := f.state(t)
+			code, body, _ := f.call(t, tt.who, tt.method, tt.path, tt.body, "If-Match", `"1"`)
+			if code != tt.status {
+				t.Errorf("%s %s as %q = %d %v, want %d", tt.method, tt.path, tt.who, code, body, tt.status)
 			}
-			if after := f.state(t); after != before {
-				t.Errorf("%s %s as %q was refused but changed state: %s → %s", tt.method, tt.path, tt.who, before, after)
+			if code >= 400 {
+				if msg, _ := body["error"].(string); msg == "" {
+					t.Errorf("%s %s as %q: no error message", tt.method, tt.path, tt.who)
+				}
+				if after := f.state(t); after != before {
+					t.Errorf("%s %s as %q was refused but changed state: %s → %s", tt.method, tt.path, tt.who, before, after)
+				}
 			}
-		}
+		})
 	}
 	// A mistyped or revoked token is 401.
 	f.tokens["nobody"] = "oab_000000000000_xyz"
@@ -287,15 +292,17 @@ func TestTargetRefusals(t *testing.T) {
 		{"pinned", "https://oa.zalo.me/home", "names no Official Account id"},
 	}
 	for _, tt := range refuse {
-		before := f.state(t)
-		code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/"+tt.slug+"/target", map[string]string{"target": tt.target}, "If-Match", `"1"`)
-		msg, _ := body["error"].(string)
-		if code != 422 || !strings.Contains(msg, tt.msg) {
-			t.Errorf("target %q on %s = %d %q, want 422 mentioning %q", tt.target, tt.slug, code, msg, tt.msg)
-		}
-		if after := f.state(t); after != before {
-			t.Errorf("target %q was refused but changed state or audit: %s → %s", tt.target, before, after)
-		}
+		t.Run(tt.slug+" "+tt.msg, func(t *testing.T) {
+			before := f.state(t)
+			code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/"+tt.slug+"/target", map[string]string{"target": tt.target}, "If-Match", `"1"`)
+			msg, _ := body["error"].(string)
+			if code != 422 || !strings.Contains(msg, tt.msg) {
+				t.Errorf("target %q on %s = %d %q, want 422 mentioning %q", tt.target, tt.slug, code, msg, tt.msg)
+			}
+			if after := f.state(t); after != before {
+				t.Errorf("target %q was refused but changed state or audit: %s → %s", tt.target, before, after)
+			}
+		})
 	}
 	if code, body, _ := f.call(t, "alice", "PUT", "/api/v1/admin/campaigns/pinned/target", map[string]string{"target": "https://oa.zalo.me/home?id=2222"}, "If-Match", `"1"`); code != 200 {
 		t.Errorf("a pinned id = %d %v, want 200", code, body)
@@ -552,21 +559,31 @@ func TestAccountsAndTokensAPI(t *testing.T) {
 	if code, _, _ := f.call(t, "alice", "POST", "/api/v1/admin/accounts", map[string]string{"name": "carol", "role": "editor", "password": password}); code != 409 {
 		t.Errorf("a duplicate account = %d, want 409", code)
 	}
-	if code, _, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "admin", "account": "carol"}); code != 422 {
-		t.Errorf("an admin token for an editor = %d, want 422", code)
+	// A token acts as its owner: an admin minting one for another account
+	// could act as them (and approve their own changes as a second admin).
+	for _, who := range []string{"carol", "bob"} {
+		if code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor", "account": who}); code != 403 {
+			t.Errorf("alice minting a token for %s = %d %v, want 403", who, code, body)
+		}
 	}
-	code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor", "account": "carol"})
+	if ts, _ := f.app.Auth.Tokens(context.Background(), testActor); len(ts) != 4 {
+		t.Errorf("refused tokens were stored: %d tokens", len(ts))
+	}
+	if code, body, _ := f.call(t, "ed", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "admin"}); code != 403 && code != 422 {
+		t.Errorf("an editor minting an admin token = %d %v, want a refusal", code, body)
+	}
+	code, body, _ := f.call(t, "alice", "POST", "/api/v1/admin/tokens", map[string]string{"name": "ci", "role": "editor"})
 	secret, _ := body["token"].(string)
-	if code != 201 || !strings.HasPrefix(secret, "oab_") {
-		t.Fatalf("creating a token = %d %v", code, body)
+	if code != 201 || !strings.HasPrefix(secret, "oab_") || body["account"] != "alice" {
+		t.Fatalf("creating a token for oneself = %d %v", code, body)
 	}
 	_, body, _ = f.call(t, "alice", "GET", "/api/v1/admin/tokens", nil)
 	if strings.Contains(jsonString(body), secret) || strings.Contains(jsonString(body), "secret") {
 		t.Error("the token list shows a secret")
 	}
-	f.tokens["carol"] = secret
-	if code, _, _ := f.call(t, "carol", "GET", "/api/v1/admin/campaigns", nil); code != 200 {
-		t.Errorf("carol's new token = %d", code)
+	f.tokens["alice-ci"] = secret
+	if code, body, _ := f.call(t, "alice-ci", "GET", "/api/v1/admin/me", nil); code != 200 || body["name"] != "alice" || body["role"] != "admin" {
+		t.Errorf("alice's new editor token = %d %v", code, body)
 	}
 }
 
@@ -579,16 +596,30 @@ func jsonString(v any) string {
 // that bare badge URLs follow them while explicit ones still win.
 func TestCampaignLook(t *testing.T) {
 	f := newAdminFixture(t, false)
-	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "neon"}); code != 422 {
+	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "neon"}, "If-Match", `"1"`); code != 422 {
 		t.Errorf("an unknown theme = %d %v", code, body)
 	}
-	code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark", "layout": "card"})
-	if code != 200 || dig(body, "look", "theme") != "dark" || dig(body, "look", "layout") != "card" {
-		t.Fatalf("setting the look = %d %v", code, body)
+	if code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark"}); code != 428 {
+		t.Errorf("a change without If-Match = %d %v, want 428", code, body)
+	}
+	// An editor's change of the look waits for an admin, like a rotation.
+	code, body, _ := f.call(t, "ed", "PATCH", "/api/v1/admin/campaigns/bnv", map[string]string{"theme": "dark", "layout": "card"}, "If-Match", `"1"`)
+	if code != 202 {
+		t.Fatalf("an editor setting the look = %d %v, want 202 (a proposal)", code, body)
+	}
+	if bare := body2(t, f.do(t, "GET", "/b/bnv.svg")); strings.Contains(bare, "#111827") {
+		t.Error("an editor's proposed look was served before approval")
+	}
+	id := itoaF(dig(body, "proposal", "id"))
+	if code, body, _ = f.call(t, "alice", "POST", "/api/v1/admin/proposals/"+id+"/approve", nil); code != 200 {
+		t.Fatalf("approving the look = %d %v", code, body)
+	}
+	if code, body, _ = f.call(t, "vi", "GET", "/api/v1/admin/campaigns/bnv", nil); dig(body, "look", "theme") != "dark" || dig(body, "look", "layout") != "card" || body["version"] != 2.0 {
+		t.Fatalf("after approval the campaign = %d %v, want the dark card look at version 2", code, body)
 	}
 	bare := body2(t, f.do(t, "GET", "/b/bnv.svg"))
-	if !strings.Contains(bare, `width="256" height="128"`) || !strings.Contains(bare, "#111827") {
-		t.Errorf("a bare badge URL does not follow the look (dark card at the smallest card size):\n%.300s", bare)
+	if !strings.Contains(bare, `width="384" height="192"`) || !strings.Contains(bare, "#111827") {
+		t.Errorf("a bare badge URL does not follow the look (dark card at the smallest offered card size):\n%.300s", bare)
 	}
 	explicit := body2(t, f.do(t, "GET", "/b/bnv.svg?theme=light&layout=badge&size=192"))
 	if !strings.Contains(explicit, `width="192" height="240"`) || strings.Contains(explicit, "#111827") {

@@ -36,6 +36,9 @@ func (s *Server) authenticate(c echo.Context) (auth.Caller, error) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
 		secret = ck.Value
 	}
+	if err := s.sameOrigin(c); err != nil {
+		return caller, err
+	}
 	p, err := s.auth.Session(ctx, secret)
 	if err != nil {
 		return caller, err
@@ -63,16 +66,50 @@ func userAgent(r *http.Request) string {
 }
 
 // signedIn wraps h so it runs only for an authenticated caller. What the
-// caller may do is each service's to decide.
+// caller may do is each service's to decide. An admin who must enroll a
+// second factor first may only read their own account and sign out.
 func (s *Server) signedIn(h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		who, err := s.authenticate(c)
 		if err != nil {
 			return err
 		}
+		if who.MustEnroll && !enrollmentPath(c.Path()) {
+			return apperr.Forbiddenf("set up a second factor first (in the console, on your account page), as this server requires for admins")
+		}
 		c.Set(callerKey, who)
 		return h(c)
 	}
+}
+
+// enrollmentPath reports whether route is open to an admin who has yet to
+// enroll a second factor: their account page, its forms, signing out.
+func enrollmentPath(route string) bool {
+	return strings.HasPrefix(route, "/admin/account") || route == "/admin/logout" ||
+		route == "/api/v1/admin/logout" || strings.HasPrefix(route, "/api/v1/admin/me")
+}
+
+// sameOrigin refuses a cookie-carrying form or call that a browser says
+// came from another site: Sec-Fetch-Site when the browser sends it, else
+// Origin against the public URL. The session cookie is SameSite=Strict
+// and forms carry a CSRF token; this also covers the sign-in form, which
+// has neither (login CSRF).
+func (s *Server) sameOrigin(c echo.Context) error {
+	r := c.Request()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "same-origin", "none":
+		return nil
+	case "":
+	default:
+		return apperr.Forbiddenf("this form was sent from another site (%s); open the console at %s", site, s.cfg.PublicURL)
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != origin(s.cfg.PublicURL) {
+		return apperr.Forbiddenf("this form was sent from another site (%s); open the console at %s", o, s.cfg.PublicURL)
+	}
+	return nil
 }
 
 // caller is who an authenticated request acts as.

@@ -203,7 +203,7 @@ func TestAxe(t *testing.T) {
 		}
 		id := agencyID(t, e, "Sở Thiếu Huy Hiệu")
 		for _, path := range []string{"/admin", "/admin/c/bnv", "/admin/approvals", "/admin/report", "/admin/report?status=missing",
-			fmt.Sprintf("/admin/agencies/%d", id), "/admin/audit", "/admin/accounts", "/admin?lang=en", "/admin/report?lang=en"} {
+			fmt.Sprintf("/admin/agencies/%d", id), "/admin/audit", "/admin/accounts", "/admin/account", "/admin?lang=en", "/admin/report?lang=en"} {
 			for _, dark := range []bool{false, true} {
 				visit(t, alice, fmt.Sprintf("%s dark=%v", path, dark), e.badge+path, dark)
 			}
@@ -243,7 +243,7 @@ func seedConsole(t *testing.T, e *browserEnv) {
 	if _, _, err := e.app.Compliance.Import(ctx, strings.NewReader(csv), admin); err != nil {
 		t.Fatalf("importing the register: %v", err)
 	}
-	if _, err := e.app.Compliance.Check(ctx, admin); err != nil {
+	if _, err := e.app.Compliance.Check(ctx, false, admin); err != nil {
 		t.Fatalf("checking the register: %v", err)
 	}
 }

@@ -96,7 +96,8 @@ func parseBadgeQuery(raw string, f badge.Format) (badgeQuery, string) {
 }
 
 // withLook fills in what the request did not name from the campaign's
-// look; a card the request gave no size gets the smallest card size.
+// look; a card the request gave no size gets the smallest card size at
+// which its code is offered (old, smaller explicit sizes still serve).
 func (q badgeQuery) withLook(theme, layout string) (badge.Variant, string) {
 	v := q.v
 	if !q.theme {
@@ -113,7 +114,7 @@ func (q badgeQuery) withLook(theme, layout string) (badge.Variant, string) {
 		if q.size {
 			return v, msgCard
 		}
-		v.Size = badge.MinCardSize
+		v.Size = badge.OfferedSizes(badge.LayoutCard)[0]
 	}
 	return v, ""
 }

@@ -73,12 +73,23 @@ func formatParam(c echo.Context) (string, error) {
 }
 
 func (s *Server) csvFile(c echo.Context, name string, header []string, rows [][]string) error {
+	w := s.csvStream(c, name, header)
+	for _, r := range rows {
+		w.Write(r)
+	}
+	return w.Close()
+}
+
+// csvStream starts a CSV download named name with header, for rows
+// written one at a time (compliance.CSVWriter): memory stays bounded
+// however many there are.
+func (s *Server) csvStream(c echo.Context, name string, header []string) *compliance.CSVWriter {
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h["Cache-Control"] = valNoStore
 	c.Response().WriteHeader(http.StatusOK)
-	return compliance.WriteCSV(c.Response(), header, rows)
+	return compliance.NewCSVWriter(c.Response(), header)
 }
 
 // apiImportAgencies takes the CSV as the request body (text/csv). A file
@@ -101,17 +112,23 @@ func agencyID(c echo.Context) (int64, error) {
 }
 
 type resultJSON struct {
-	Campaign  string            `json:"campaign"`
-	Status    string            `json:"status"`
-	Reason    string            `json:"reason"`
-	Fix       string            `json:"fix,omitempty"`
-	Forms     []compliance.Form `json:"forms,omitempty"`
-	HTTP      int               `json:"http_status,omitempty"`
-	CheckedAt time.Time         `json:"checked_at"`
+	Campaign   string                   `json:"campaign"`
+	Status     string                   `json:"status"`
+	Reason     string                   `json:"reason"`
+	Fix        string                   `json:"fix,omitempty"`
+	FixWhere   string                   `json:"fix_where,omitempty"`
+	Boxes      []compliance.NukeVietBox `json:"nukeviet_boxes,omitempty"`
+	Forms      []compliance.Form        `json:"forms,omitempty"`
+	Findings   []compliance.Finding     `json:"findings,omitempty"`
+	CMS        compliance.CMS           `json:"cms,omitempty"`
+	HTTP       int                      `json:"http_status,omitempty"`
+	Rendered   bool                     `json:"rendered,omitempty"`
+	Screenshot string                   `json:"screenshot,omitempty"`
+	CheckedAt  time.Time                `json:"checked_at"`
 }
 
 func resultView(r compliance.Result) resultJSON {
-	return resultJSON{r.Campaign, r.Status, r.Reason, r.Fix, r.Forms, r.HTTP, r.CheckedAt}
+	return resultJSON{r.Campaign, r.Status, r.Reason, r.Fix, r.FixWhere, r.Boxes, r.Forms, r.Findings, r.CMS, r.HTTP, r.Rendered, r.Screenshot, r.CheckedAt}
 }
 
 // agencyChecks is how many of an agency's checks its page shows.
@@ -133,6 +150,47 @@ func (s *Server) apiAgency(c echo.Context) error {
 	return s.apiJSON(c, http.StatusOK, map[string]any{"agency": agencyView(a), "checks": out})
 }
 
+// Report pages: rows per page when the query names none, and at most.
+const (
+	reportPerPage    = 100
+	maxReportPerPage = 1000
+)
+
+// pageInfo is one page of a list: its number (from 1), its size, how many
+// pages and items there are in all.
+type pageInfo struct {
+	Page, PerPage, Pages, Total int
+}
+
+// pageParams reads ?page= and ?per_page=.
+func pageParams(c echo.Context) (pageInfo, error) {
+	p := pageInfo{Page: 1, PerPage: reportPerPage}
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, apperr.BadRequestf("page must be a whole number from 1")
+		}
+		p.Page = n
+	}
+	if v := c.QueryParam("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxReportPerPage {
+			return p, apperr.BadRequestf("per_page must be between 1 and %d", maxReportPerPage)
+		}
+		p.PerPage = n
+	}
+	return p, nil
+}
+
+// paginate returns the items of page p of rows, and p with its totals.
+// A page past the end is empty.
+func paginate(rows []compliance.Row, p pageInfo) ([]compliance.Row, pageInfo) {
+	p.Total = len(rows)
+	p.Pages = max(1, (p.Total+p.PerPage-1)/p.PerPage)
+	start := min((p.Page-1)*p.PerPage, p.Total)
+	return rows[start:min(start+p.PerPage, p.Total)], p
+}
+
 // reportFilter reads the report's filters from the query.
 func reportFilter(c echo.Context) compliance.ReportFilter {
 	return compliance.ReportFilter{Campaign: c.QueryParam("campaign"), Kind: compliance.Kind(c.QueryParam("kind")), Status: c.QueryParam("status")}
@@ -152,9 +210,15 @@ type reportRowJSON struct {
 	Compliant     bool      `json:"compliant"`
 }
 
-// apiReport serves the compliance report as JSON or (format=csv) CSV.
+// apiReport serves the compliance report as JSON, one page of rows at a
+// time (page, per_page), or (format=csv) every row as CSV, written as it
+// goes. Unmatched sites are the busiest few, with their total.
 func (s *Server) apiReport(c echo.Context) error {
 	format, err := formatParam(c)
+	if err != nil {
+		return err
+	}
+	page, err := pageParams(c)
 	if err != nil {
 		return err
 	}
@@ -163,18 +227,19 @@ func (s *Server) apiReport(c echo.Context) error {
 		return err
 	}
 	if format == "csv" {
-		out := make([][]string, 0, len(rows))
+		w := s.csvStream(c, "compliance-"+rep.Campaign+".csv", []string{"agency", "kind", "homepage", "compliant", "status", "reason", "fix", "checked_at", "last_seen",
+			"impressions_7d", "impressions_30d", "clicks_7d", "clicks_30d"})
 		for _, r := range rows {
 			checked := ""
 			if !r.CheckedAt.IsZero() {
 				checked = r.CheckedAt.Format(time.RFC3339)
 			}
-			out = append(out, []string{r.Name, string(r.Kind), r.Homepage, strconv.FormatBool(r.Compliant), r.Status, r.Reason, r.Fix, checked, r.LastSeen,
+			w.Write([]string{r.Name, string(r.Kind), r.Homepage, strconv.FormatBool(r.Compliant), r.Status, r.Reason, r.Fix, checked, r.LastSeen,
 				strconv.FormatInt(r.Impressions[0], 10), strconv.FormatInt(r.Impressions[1], 10), strconv.FormatInt(r.Clicks[0], 10), strconv.FormatInt(r.Clicks[1], 10)})
 		}
-		return s.csvFile(c, "compliance-"+rep.Campaign+".csv", []string{"agency", "kind", "homepage", "compliant", "status", "reason", "fix", "checked_at", "last_seen",
-			"impressions_7d", "impressions_30d", "clicks_7d", "clicks_30d"}, out)
+		return w.Close()
 	}
+	rows, page = paginate(rows, page)
 	out := make([]reportRowJSON, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, reportRowJSON{agencyView(r.Agency), r.Status, r.Reason, r.Fix, r.CheckedAt, r.LastSeen,
@@ -185,7 +250,8 @@ func (s *Server) apiReport(c echo.Context) error {
 		unmatched = append(unmatched, map[string]any{"site": u.Site, "impressions_30d": u.Impressions, "clicks_30d": u.Clicks, "last_seen": u.LastSeen})
 	}
 	return s.apiJSON(c, http.StatusOK, map[string]any{"campaign": rep.Campaign, "compliant": rep.Compliant, "agencies": len(rep.Rows),
-		"rows": out, "unmatched_sites": unmatched})
+		"rows": out, "page": page.Page, "per_page": page.PerPage, "pages": page.Pages, "total_rows": page.Total,
+		"unmatched_sites": unmatched, "unmatched_total": rep.UnmatchedTotal})
 }
 
 // apiRunCheck starts a check of the whole register in the background and

@@ -25,6 +25,15 @@ import (
 var vietnam = time.FixedZone("UTC+7", 7*3600)
 
 var adminTmpl = template.Must(template.New("admin.html").Funcs(template.FuncMap{
+	"join": strings.Join,
+	"idList": func(ids *[]string) string {
+		if ids == nil || len(*ids) == 0 {
+			return "—"
+		}
+		return strings.Join(*ids, ", ")
+	},
+	"themes":  func() []string { return []string{"light", "dark", "mono"} },
+	"layouts": func() []string { return []string{"badge", "qr", "card"} },
 	"fmtTime": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
@@ -56,6 +65,15 @@ type consoleText struct {
 	Homepage, Parent, Contact, Checks, Reason, FixToSend          string
 	NeverChecked, Imported, CheckStarted                          string
 	Posters, Poster, PlacementScans, Placement, Scans             string
+	MyAccount, MustEnroll, SecondFactor, Code, CodeHelp           string
+	ChangePassword, CurrentPassword, NewPassword, NewPassword2    string
+	TOTPOn, TOTPOff, TOTPSetUp, TOTPScan, TOTPKey, TOTPConfirm    string
+	TOTPRemove, RecoveryHelp, RecoveryLeft, Disable, Enable       string
+	ResetPassword, EndSessions, Reset2FA, SetRole, PendingChanges string
+	Disabled, AwaitsApproval, Actions, Continue                   string
+	NewCampaign, CampaignTitle, Create, EditCampaign, Theme       string
+	Layout, SaveChanges, EnableCampaign, DisableCampaign          string
+	CheckInBrowser, InBrowser, Screenshot                         string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -83,6 +101,18 @@ var consoleTexts = map[string]consoleText{
 		Checks: "Các lần kiểm tra", Reason: "Lý do", FixToSend: "Cách khắc phục (gửi cho quản trị trang)", NeverChecked: "Chưa kiểm tra lần nào.",
 		Imported: "Đã nhập danh sách.", CheckStarted: "Đã bắt đầu kiểm tra; tải lại trang sau ít phút.",
 		Posters: "Áp phích PDF", Poster: "Áp phích A5", PlacementScans: "Lượt quét mã in theo vị trí", Placement: "Mã vị trí", Scans: "Lượt quét",
+		MyAccount: "Tài khoản của tôi", MustEnroll: "Máy chủ này yêu cầu quản trị viên bật xác thực hai lớp: hãy thiết lập ngay bên dưới.",
+		SecondFactor: "Xác thực hai lớp", Code: "Mã xác thực", CodeHelp: "6 chữ số trong ứng dụng xác thực (hoặc một mã khôi phục)",
+		ChangePassword: "Đổi mật khẩu", CurrentPassword: "Mật khẩu hiện tại", NewPassword: "Mật khẩu mới", NewPassword2: "Nhập lại mật khẩu mới",
+		TOTPOn: "Đang bật", TOTPOff: "Chưa bật", TOTPSetUp: "Thiết lập", TOTPScan: "Quét mã này bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator…), rồi nhập mã 6 chữ số nó hiện ra.",
+		TOTPKey: "Hoặc nhập khóa này", TOTPConfirm: "Xác nhận", TOTPRemove: "Tắt xác thực hai lớp",
+		RecoveryHelp: "Cất các mã khôi phục này ở nơi an toàn: mỗi mã dùng được một lần khi mất điện thoại. Chúng chỉ hiện một lần.",
+		RecoveryLeft: "mã khôi phục còn lại", Disable: "Khóa", Enable: "Mở khóa", ResetPassword: "Đặt lại mật khẩu", EndSessions: "Đăng xuất mọi nơi, thu hồi mã API",
+		Reset2FA: "Gỡ xác thực hai lớp", SetRole: "Đổi vai trò", PendingChanges: "Thay đổi tài khoản chờ duyệt", Disabled: "đã khóa",
+		AwaitsApproval: "chờ quản trị viên khác duyệt", Actions: "Thao tác", Continue: "Tiếp tục",
+		NewCampaign: "Chiến dịch mới", CampaignTitle: "Tiêu đề", Create: "Tạo", EditCampaign: "Sửa chiến dịch", Theme: "Màu", Layout: "Kiểu",
+		SaveChanges: "Lưu thay đổi", EnableCampaign: "Hiển thị lại chiến dịch", DisableCampaign: "Ngừng hiển thị chiến dịch",
+		CheckInBrowser: "Kiểm tra bằng trình duyệt (chụp và quét mã)", InBrowser: "đã xem bằng trình duyệt", Screenshot: "Ảnh chụp mã trên trang",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -108,6 +138,18 @@ var consoleTexts = map[string]consoleText{
 		Checks: "Checks", Reason: "Reason", FixToSend: "Fix to send to the webmaster", NeverChecked: "Never checked.",
 		Imported: "Register imported.", CheckStarted: "The check started; reload in a few minutes.",
 		Posters: "PDF posters", Poster: "A5 poster", PlacementScans: "Scans of printed codes by placement", Placement: "Placement", Scans: "Scans",
+		MyAccount: "My account", MustEnroll: "This server requires admins to use a second factor: set it up below.",
+		SecondFactor: "Second factor", Code: "Code", CodeHelp: "the 6 digits of your authenticator app (or a recovery code)",
+		ChangePassword: "Change password", CurrentPassword: "Current password", NewPassword: "New password", NewPassword2: "New password again",
+		TOTPOn: "On", TOTPOff: "Off", TOTPSetUp: "Set up", TOTPScan: "Scan this code with an authenticator app (Google Authenticator, Microsoft Authenticator…), then enter the 6-digit code it shows.",
+		TOTPKey: "Or enter this key", TOTPConfirm: "Confirm", TOTPRemove: "Turn the second factor off",
+		RecoveryHelp: "Keep these recovery codes somewhere safe: each works once if the phone is lost. They are shown only this once.",
+		RecoveryLeft: "recovery codes left", Disable: "Disable", Enable: "Enable", ResetPassword: "Reset password", EndSessions: "Sign out everywhere, revoke API tokens",
+		Reset2FA: "Remove second factor", SetRole: "Change role", PendingChanges: "Account changes awaiting approval", Disabled: "disabled",
+		AwaitsApproval: "awaits another admin's approval", Actions: "Actions", Continue: "Continue",
+		NewCampaign: "New campaign", CampaignTitle: "Title", Create: "Create", EditCampaign: "Edit the campaign", Theme: "Theme", Layout: "Layout",
+		SaveChanges: "Save changes", EnableCampaign: "Serve the campaign again", DisableCampaign: "Stop serving the campaign",
+		CheckInBrowser: "Check in a browser (screenshot and scan)", InBrowser: "seen in a browser", Screenshot: "Screenshot of the badge on the page",
 	},
 }
 
@@ -157,6 +199,9 @@ type consoleData struct {
 	Next          string
 	Report        compliance.Report
 	Rows          []compliance.Row
+	Page          pageInfo
+	PrevPage      string // the report's previous and next pages' URLs, or ""
+	NextPage      string
 	Agency        compliance.Agency
 	Results       []compliance.Result
 	KindOptions   []option
@@ -167,6 +212,9 @@ type consoleData struct {
 	Version       int64
 	At            string
 	PreviewURL    string
+	Me            auth.Account
+	TOTPSecret    string
+	RecoveryCodes []string
 }
 
 func (s *Server) consoleRoutes() {
@@ -179,6 +227,10 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(s.limited(s.costly, "previews", s.consolePreviewImage)))
 	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(s.consoleRotate))
 	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(s.consoleRollback))
+	s.handle(http.MethodPost, "/admin/campaigns", s.console(s.consoleCreate))
+	s.handle(http.MethodPost, "/admin/c/:slug/edit", s.console(s.consoleEdit))
+	s.handle(http.MethodPost, "/admin/c/:slug/disable", s.console(s.consoleSetDisabled(true)))
+	s.handle(http.MethodPost, "/admin/c/:slug/enable", s.console(s.consoleSetDisabled(false)))
 	s.handle(http.MethodGet, "/admin/approvals", s.console(s.consoleApprovals))
 	s.handle(http.MethodPost, "/admin/proposals/:id/approve", s.console(s.consoleApprove))
 	s.handle(http.MethodPost, "/admin/proposals/:id/reject", s.console(s.consoleReject))
@@ -187,6 +239,8 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodGet, "/admin/agencies/:id", s.console(s.consoleAgency))
 	s.handle(http.MethodPost, "/admin/agencies", s.console(s.consoleImport))
 	s.handle(http.MethodPost, "/admin/checks", s.console(s.consoleCheck))
+	s.handle(http.MethodPost, "/admin/agencies/:id/check", s.console(s.consoleCheckAgency))
+	s.handle(http.MethodGet, "/admin/screenshots/:name", s.console(s.consoleScreenshot))
 	s.handle(http.MethodGet, "/admin/accounts", s.console(s.consoleAccounts))
 	s.handle(http.MethodPost, "/admin/accounts", s.console(s.consoleAddAccount))
 	s.handle(http.MethodPost, "/admin/tokens", s.console(s.consoleCreateToken))
@@ -201,6 +255,9 @@ func (s *Server) console(h echo.HandlerFunc) echo.HandlerFunc {
 		who, err := s.authenticate(c)
 		if apperr.KindOf(err) == apperr.Unauthorized && c.Request().Method == http.MethodGet {
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		if err == nil && who.MustEnroll && !enrollmentPath(c.Path()) && c.Request().Method == http.MethodGet {
+			return c.Redirect(http.StatusSeeOther, "/admin/account")
 		}
 		if err == nil {
 			c.Set(callerKey, who)
@@ -289,7 +346,10 @@ func safeNext(next string) string {
 }
 
 func (s *Server) consoleLogin(c echo.Context) error {
-	secret, ss, err := s.auth.SignIn(c.Request().Context(), c.FormValue("name"), c.FormValue("password"), c.RealIP())
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
+	secret, ss, err := s.auth.SignIn(c.Request().Context(), c.FormValue("name"), c.FormValue("password"), c.FormValue("code"), c.RealIP())
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
 			return err
@@ -315,7 +375,10 @@ func (s *Server) consoleLogout(c echo.Context) error {
 func (s *Server) consoleCampaigns(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Campaigns
-	d.Campaigns = s.campaigns.List()
+	var err error
+	if d.Campaigns, err = s.campaigns.All(c.Request().Context()); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "campaigns", d)
 }
 
@@ -400,8 +463,12 @@ func (s *Server) consoleRotate(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
 	_, prop, err := s.campaigns.RequestRotation(c.Request().Context(),
-		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at, Kind: "rotate"}, caller(c))
+		campaign.Request{Slug: slug, Target: c.FormValue("target"), Expect: version, RunAt: at}, who)
 	return s.consoleRotated(c, slug, prop, err)
 }
 
@@ -415,8 +482,67 @@ func (s *Server) consoleRollback(c echo.Context) error {
 	if err != nil {
 		return back(c, "/admin/c/"+slug, err, "")
 	}
-	_, prop, err := s.campaigns.Rollback(c.Request().Context(), slug, to, version, nil, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	_, prop, err := s.campaigns.Rollback(c.Request().Context(), slug, to, version, nil, who)
 	return s.consoleRotated(c, slug, prop, err)
+}
+
+// formIDs reads a list of OA ids typed with commas or spaces.
+func formIDs(v string) []string {
+	return append([]string{}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' })...)
+}
+
+func (s *Server) consoleCreate(c echo.Context) error {
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin", err, "")
+	}
+	x := campaign.Campaign{Slug: c.FormValue("slug"), Title: c.FormValue("title"), Caption: c.FormValue("caption"),
+		Target: c.FormValue("target"), OAIDs: formIDs(c.FormValue("oa_ids"))}
+	_, prop, err := s.campaigns.Create(c.Request().Context(), x, who)
+	switch {
+	case err != nil:
+		return back(c, "/admin", err, "")
+	case prop != nil:
+		return back(c, "/admin", nil, "proposed")
+	}
+	return back(c, "/admin/c/"+x.Slug, nil, "done")
+}
+
+func (s *Server) consoleEdit(c echo.Context) error {
+	slug := c.Param("slug")
+	version, err := formVersion(c, "version")
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	title, caption, theme, layout := c.FormValue("title"), c.FormValue("caption"), c.FormValue("theme"), c.FormValue("layout")
+	mode, ids := campaign.QRMode(c.FormValue("qr_mode")), formIDs(c.FormValue("oa_ids"))
+	u := campaign.Update{Title: &title, Caption: &caption, QRMode: &mode, OAIDs: &ids, Theme: &theme, Layout: &layout}
+	_, prop, err := s.campaigns.Update(c.Request().Context(), slug, u, version, who)
+	return s.consoleRotated(c, slug, prop, err)
+}
+
+func (s *Server) consoleSetDisabled(disabled bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		slug := c.Param("slug")
+		version, err := formVersion(c, "version")
+		if err != nil {
+			return back(c, "/admin/c/"+slug, err, "")
+		}
+		who, err := s.fresh(c)
+		if err != nil {
+			return back(c, "/admin/c/"+slug, err, "")
+		}
+		_, prop, err := s.campaigns.SetDisabled(c.Request().Context(), slug, disabled, version, who)
+		return s.consoleRotated(c, slug, prop, err)
+	}
 }
 
 func (s *Server) consoleRotated(c echo.Context, slug string, prop *campaign.Proposal, err error) error {
@@ -444,7 +570,11 @@ func (s *Server) consoleApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.campaigns.Approve(c.Request().Context(), id, caller(c))
+	who, err := s.fresh(c)
+	if err != nil {
+		return back(c, "/admin/approvals", err, "")
+	}
+	p, err := s.campaigns.Approve(c.Request().Context(), id, who)
 	if err != nil {
 		return back(c, "/admin/approvals", err, "")
 	}
@@ -519,10 +649,20 @@ func (s *Server) consoleAddAccount(c echo.Context) error {
 func (s *Server) consoleCreateToken(c echo.Context) error {
 	_, secret, err := s.auth.CreateToken(c.Request().Context(), c.FormValue("name"), c.FormValue("role"), c.FormValue("account"), caller(c))
 	if err != nil {
-		return back(c, "/admin/accounts", err, "")
+		if caller(c).Role.Allows(auth.Admin) {
+			return back(c, "/admin/accounts", err, "")
+		}
+		return back(c, "/admin/account", err, "")
 	}
 	d := s.consoleBase(c, "")
 	d.Title, d.NewToken = d.T.Accounts, secret
+	if !d.IsAdmin {
+		d.Title = d.T.MyAccount
+		if d.Me, err = s.auth.Me(c.Request().Context(), caller(c)); err != nil {
+			return err
+		}
+		return s.render(c, http.StatusCreated, "account", d)
+	}
 	if err := s.accountsPage(c, &d); err != nil {
 		return err
 	}
@@ -536,9 +676,11 @@ func (s *Server) consoleRevokeToken(c echo.Context) error {
 
 var statusNames = map[string]map[string]string{
 	"vi": {compliance.Embedded: "đã gắn", compliance.Missing: "chưa gắn", compliance.Blocked: "bị CSP chặn",
+		compliance.Broken: "gắn nhưng hỏng", compliance.Refused: "địa chỉ không công khai",
 		compliance.Unreachable: "không truy cập được", compliance.HTTPError: "lỗi HTTP",
 		"compliant": "đạt", "noncompliant": "chưa đạt", "unchecked": "chưa kiểm tra"},
 	"en": {compliance.Embedded: "embedded", compliance.Missing: "missing", compliance.Blocked: "blocked by CSP",
+		compliance.Broken: "embedded but broken", compliance.Refused: "not a public address",
 		compliance.Unreachable: "unreachable", compliance.HTTPError: "HTTP error",
 		"compliant": "compliant", "noncompliant": "not compliant", "unchecked": "not checked"},
 }
@@ -553,10 +695,14 @@ func (s *Server) consoleReport(c echo.Context) error {
 	d := s.complianceBase(c, "")
 	d.Title = d.T.Report
 	f := reportFilter(c)
-	var err error
+	page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	if d.Report, d.Rows, err = s.compliance.Report(c.Request().Context(), f); err != nil {
 		return err
 	}
+	d.Rows, d.Page = paginate(d.Rows, page)
 	d.Campaigns = s.campaigns.List()
 	for _, k := range compliance.Kinds {
 		d.KindOptions = append(d.KindOptions, option{string(k), d.KindNames[k], k == f.Kind})
@@ -568,7 +714,18 @@ func (s *Server) consoleReport(c echo.Context) error {
 	q.Del("lang")
 	q.Del("ok")
 	q.Del("err")
+	q.Del("page")
 	d.Query = q.Encode()
+	link := func(n int) string {
+		q.Set("page", strconv.Itoa(n))
+		return "/admin/report?" + q.Encode()
+	}
+	if d.Page.Page > 1 {
+		d.PrevPage = link(min(d.Page.Page, d.Page.Pages+1) - 1)
+	}
+	if d.Page.Page < d.Page.Pages {
+		d.NextPage = link(d.Page.Page + 1)
+	}
 	return s.render(c, http.StatusOK, "report", d)
 }
 
@@ -598,6 +755,29 @@ func (s *Server) consoleImport(c echo.Context) error {
 	defer f.Close()
 	_, _, err = s.compliance.Import(c.Request().Context(), f, caller(c))
 	return back(c, "/admin/report", err, "imported")
+}
+
+// consoleCheckAgency checks one agency now, in Chromium when asked.
+func (s *Server) consoleCheckAgency(c echo.Context) error {
+	id, err := agencyID(c)
+	if err != nil {
+		return err
+	}
+	path := "/admin/agencies/" + c.Param("id")
+	_, err = s.compliance.CheckAgency(c.Request().Context(), id, c.FormValue("render") != "", caller(c))
+	return back(c, path, err, "done")
+}
+
+// consoleScreenshot serves a render check's screenshot to the console.
+func (s *Server) consoleScreenshot(c echo.Context) error {
+	p, err := s.compliance.Screenshot(c.Param("name"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Cache-Control"] = valNoStore
+	h["Content-Security-Policy"] = valImageCSP
+	return c.File(p)
 }
 
 func (s *Server) consoleCheck(c echo.Context) error {

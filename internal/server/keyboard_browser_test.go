@@ -192,7 +192,7 @@ func TestKeyboardConsole(t *testing.T) {
 	alice := e.tab(t)
 	keyboardSignIn(t, alice, e.badge, "alice")
 	id := agencyID(t, e, "Sở Thiếu Huy Hiệu")
-	for _, path := range []string{"/admin", "/admin/c/bnv", "/admin/approvals", "/admin/report", fmt.Sprintf("/admin/agencies/%d", id), "/admin/audit", "/admin/accounts"} {
+	for _, path := range []string{"/admin", "/admin/c/bnv", "/admin/approvals", "/admin/report", fmt.Sprintf("/admin/agencies/%d", id), "/admin/audit", "/admin/accounts", "/admin/account"} {
 		if err := chromedp.Do(alice, chromedp.Navigate(e.badge+path)); err != nil {
 			t.Fatal(err)
 		}

@@ -31,8 +31,10 @@ type pageQuery struct {
 	policy, cspForm               string // the CSP merge form
 }
 
-// maxPolicy bounds the policy pasted into the CSP merge form.
-const maxPolicy = 4096
+// maxPolicy bounds the policy pasted into the page's CSP form, which
+// travels in the URL: its request must stay under the server's 16 KiB
+// header limit.
+const maxPolicy = 8 << 10
 
 // parsePageQuery reads the page's controls. Unknown values are refused; a
 // size the layout does not offer becomes the nearest one it does, since
@@ -222,8 +224,16 @@ func (s *Server) index(c echo.Context) error {
 			data.CSP.Needs = append(data.CSP.Needs, t.Forms[form].Title+": "+strings.Join(cspNeeds[form], ", "))
 		}
 		if data.CSP.Asked {
-			data.CSP.Merged = mergeCSP(p.policy, p.cspForm, o)
-			if data.CSP.Merged == "" {
+			form, err := compliance.ParseForm(p.cspForm)
+			if err == nil {
+				data.CSP.Merged, err = compliance.MergeCSP(p.policy, s.cfg.PublicURL, form)
+			}
+			switch {
+			case err != nil:
+				// A policy no source can open (strict-dynamic, a sandbox
+				// without scripts): say why, on the page.
+				data.CSP.Merged = apperr.Message(err)
+			case data.CSP.Merged == "":
 				data.CSP.Merged = t.NoPolicy
 			}
 		}

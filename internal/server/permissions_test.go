@@ -104,7 +104,7 @@ func (console) do(t *testing.T, f *adminFixture, who string, a action) string {
 	case w.Code == http.StatusSeeOther:
 		loc, _ := url.Parse(w.Header().Get("Location"))
 		if msg := loc.Query().Get("err"); msg != "" {
-			if strings.Contains(msg, "needs the") || strings.Contains(msg, "only an admin") || strings.Contains(msg, "another admin must") {
+			if strings.Contains(msg, "needs the") || strings.Contains(msg, "only an admin") || strings.Contains(msg, "another admin must") || strings.Contains(msg, "own account only") {
 				return "forbidden"
 			}
 			return "refused: " + msg
@@ -247,10 +247,70 @@ func TestPermissionsAreTheSameInBothFrontEnds(t *testing.T) {
 				return action{method: "POST", apiPath: "/api/v1/admin/accounts", apiBody: map[string]string{"name": "carol", "role": "editor", "password": password},
 					consolePath: "/admin/accounts", form: url.Values{"name": {"carol"}, "role": {"editor"}, "password": {password}}}
 			}},
-		{name: "an editor cannot make a token", who: "ed", want: "forbidden",
+		{name: "an editor makes a token for themselves", who: "ed", want: "ok",
 			setup: func(*testing.T, *adminFixture) action {
 				return action{method: "POST", apiPath: "/api/v1/admin/tokens", apiBody: map[string]string{"name": "x", "role": "editor"},
 					consolePath: "/admin/tokens", form: url.Values{"name": {"x"}, "role": {"editor"}}}
+			}},
+		{name: "an admin cannot make a token for another admin", who: "alice", want: "forbidden",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/tokens", apiBody: map[string]string{"name": "x", "role": "admin", "account": "bob"},
+					consolePath: "/admin/tokens", form: url.Values{"name": {"x"}, "role": {"admin"}, "account": {"bob"}}}
+			}},
+		{name: "under two-person a new admin account waits", twoPerson: true, who: "alice", want: "ok",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts", apiBody: map[string]string{"name": "sock", "role": "admin", "password": password},
+					consolePath: "/admin/accounts", form: url.Values{"name": {"sock"}, "role": {"admin"}, "password": {password}}}
+			},
+			after: func(t *testing.T, f *adminFixture) {
+				a, err := f.st.Account(context.Background(), "sock")
+				if err != nil || !a.Disabled || a.Role != auth.Viewer || a.PendingRole != auth.Admin {
+					t.Errorf("a new admin under two-person = %+v, %v; want disabled, a viewer waiting to become admin", a, err)
+				}
+			}},
+		{name: "under two-person an admin cannot approve the admin they made", twoPerson: true, who: "alice", want: "forbidden",
+			setup: func(t *testing.T, f *adminFixture) action {
+				if _, err := f.app.Auth.CreateAccount(context.Background(), "sock", "admin", password, callerNamed(f, "alice")); err != nil {
+					t.Fatal(err)
+				}
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/sock/approve", consolePath: "/admin/accounts/sock/approve", form: url.Values{}}
+			},
+			after: func(t *testing.T, f *adminFixture) {
+				if a, _ := f.st.Account(context.Background(), "sock"); !a.Disabled || a.Role == auth.Admin {
+					t.Errorf("self-approved sock puppet: %+v", a)
+				}
+			}},
+		{name: "under two-person a raise to admin waits", twoPerson: true, who: "alice", want: "ok",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/ed/role", apiBody: map[string]string{"role": "admin"},
+					consolePath: "/admin/accounts/ed/role", form: url.Values{"role": {"admin"}}}
+			},
+			after: func(t *testing.T, f *adminFixture) {
+				if a, _ := f.st.Account(context.Background(), "ed"); a.Role != auth.Editor || a.PendingRole != auth.Admin {
+					t.Errorf("a raise under two-person = %+v, want still an editor, admin pending", a)
+				}
+			}},
+		{name: "an editor cannot disable an account", who: "ed", want: "forbidden",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/vi/disable", consolePath: "/admin/accounts/vi/disable", form: url.Values{}}
+			}},
+		{name: "an admin disables an account", who: "alice", want: "ok",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/ed/disable", consolePath: "/admin/accounts/ed/disable", form: url.Values{}}
+			},
+			after: func(t *testing.T, f *adminFixture) {
+				if code, _, _ := f.call(t, "ed", "GET", "/api/v1/admin/campaigns", nil); code != 401 {
+					t.Errorf("a disabled account's token = %d, want 401", code)
+				}
+			}},
+		{name: "an editor cannot reset another's password", who: "ed", want: "forbidden",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/alice/password", apiBody: map[string]string{"password": "a-new-long-password"},
+					consolePath: "/admin/accounts/alice/password", form: url.Values{"password": {"a-new-long-password"}}}
+			}},
+		{name: "an editor cannot end another's sessions", who: "ed", want: "forbidden",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/accounts/alice/end-sessions", consolePath: "/admin/accounts/alice/end-sessions", form: url.Values{}}
 			}},
 		{name: "a viewer cannot import the register", who: "vi", want: "forbidden",
 			setup: func(*testing.T, *adminFixture) action {

@@ -32,7 +32,7 @@ func TestPosterRoute(t *testing.T) {
 	// A redirect-mode campaign with a placement code: scans are counted per desk.
 	ctx := context.Background()
 	mode := campaign.Redirect
-	if _, err := f.svc.Update(ctx, "bnv", campaign.Update{QRMode: &mode}, testActor); err != nil {
+	if _, _, err := f.svc.Update(ctx, "bnv", campaign.Update{QRMode: &mode}, 0, testActor); err != nil {
 		t.Fatal(err)
 	}
 	if r := f.do(t, "GET", "/p/bnv.pdf?paper=a6&placement=mot-cua-1&bleed=1"); r.StatusCode != 200 {

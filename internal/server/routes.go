@@ -44,6 +44,7 @@ func (s *Server) routes() {
 
 	// Admin API (admin_api.go) and console (console.go).
 	s.adminRoutes()
+	s.accountRoutes()
 	s.complianceRoutes()
 	s.consoleRoutes()
 

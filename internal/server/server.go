@@ -142,9 +142,14 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// count records an impression or click for the referring site of c's request.
+// count records an impression or click for the referring site of c's
+// request. The checker's own loads of a portal's badge are not the
+// portal's visitors, so they are not counted.
 func (s *Server) count(c echo.Context, e compliance.Event, slug string) {
 	h := c.Request().Header
+	if ua := h["User-Agent"]; len(ua) > 0 && compliance.IsCheckerRequest(ua[0]) {
+		return
+	}
 	var ref, org string
 	if v := h["Referer"]; len(v) > 0 {
 		ref = v[0]

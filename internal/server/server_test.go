@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"io"
 	"log/slog"
@@ -127,14 +128,16 @@ func TestBadQueriesAreRefusedWithoutRendering(t *testing.T) {
 		{"/b/nope.svg?size=200", 400, "size must be one of"},
 	}
 	for _, tt := range tests {
-		r := f.do(t, "GET", tt.path)
-		b := body(t, r)
-		if r.StatusCode != tt.status || !strings.Contains(b, tt.msg) {
-			t.Errorf("GET %s = %d %q, want %d with %q", tt.path, r.StatusCode, b, tt.status, tt.msg)
-		}
-		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-			t.Errorf("GET %s: Content-Type %q, want text/plain", tt.path, ct)
-		}
+		t.Run(tt.path, func(t *testing.T) {
+			r := f.do(t, "GET", tt.path)
+			b := body(t, r)
+			if r.StatusCode != tt.status || !strings.Contains(b, tt.msg) {
+				t.Errorf("GET %s = %d %q, want %d with %q", tt.path, r.StatusCode, b, tt.status, tt.msg)
+			}
+			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+				t.Errorf("GET %s: Content-Type %q, want text/plain", tt.path, ct)
+			}
+		})
 	}
 	if m := metrics(t, f); strings.Contains(m, "oabadge_renders_total{") {
 		t.Errorf("refused requests rendered:\n%s", grep(m, "oabadge_renders_total"))
@@ -344,20 +347,22 @@ func TestTrustedProxies(t *testing.T) {
 		{[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, "192.0.2.1:1", "192.0.2.1"},
 		{[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, "127.0.0.1:1", "127.0.0.1"},
 	} {
-		logs.Reset()
-		f := newApp(t, func() config.Config {
-			c := testConfig(t)
-			c.TrustedProxies, c.AccessLog = tt.trusted, true
-			return c
-		}(), withLog(slog.New(slog.NewJSONHandler(&logs, nil))))
-		srv := f.srv
-		r := httptest.NewRequest("GET", "/healthz", nil)
-		r.RemoteAddr = tt.peer
-		r.Header.Set("X-Forwarded-For", "198.51.100.7")
-		srv.Handler().ServeHTTP(httptest.NewRecorder(), r)
-		if !strings.Contains(logs.String(), `"ip":"`+tt.want+`"`) {
-			t.Errorf("trusted %v, peer %s: access log %s, want ip %s", tt.trusted, tt.peer, logs.String(), tt.want)
-		}
+		t.Run(tt.peer+" via "+fmt.Sprint(tt.trusted), func(t *testing.T) {
+			logs.Reset()
+			f := newApp(t, func() config.Config {
+				c := testConfig(t)
+				c.TrustedProxies, c.AccessLog = tt.trusted, true
+				return c
+			}(), withLog(slog.New(slog.NewJSONHandler(&logs, nil))))
+			srv := f.srv
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			r.RemoteAddr = tt.peer
+			r.Header.Set("X-Forwarded-For", "198.51.100.7")
+			srv.Handler().ServeHTTP(httptest.NewRecorder(), r)
+			if !strings.Contains(logs.String(), `"ip":"`+tt.want+`"`) {
+				t.Errorf("trusted %v, peer %s: access log %s, want ip %s", tt.trusted, tt.peer, logs.String(), tt.want)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"html"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/oabadge/oabadge/internal/badge"
 )
@@ -129,87 +128,10 @@ func origin(publicURL string) string {
 }
 
 // cspNeeds names the directives a portal's policy must open to this
-// server for each form: the script form loads a script and images.
+// server for each form, as the page lists them: the script form loads a
+// script and images. compliance.MergeCSP applies the same rule.
 var cspNeeds = map[string][]string{
 	formScript: {"script-src", "img-src"},
 	formImg:    {"img-src"},
 	formFrame:  {"frame-src"},
-}
-
-// cspFallback is the directive a browser applies when one is absent
-// (CSP Level 3): frame-src falls back to child-src, then default-src.
-var cspFallback = map[string][]string{
-	"script-src": {"default-src"},
-	"img-src":    {"default-src"},
-	"frame-src":  {"child-src", "default-src"},
-}
-
-// mergeCSP returns the portal's policy (the value of its
-// Content-Security-Policy header) with this server's origin added to
-// exactly the directives form needs. Directives already there keep their
-// sources and order; a directive given twice is kept once (browsers obey
-// the first); a needed directive that is absent is added with the sources
-// of the directive it fell back to, so nothing else the policy allowed is
-// lost; one that already allows the origin (or any source) is left alone.
-// An empty policy restricts nothing and needs nothing.
-func mergeCSP(policy, form, origin string) string {
-	type directive struct {
-		name    string
-		sources []string
-	}
-	var ds []directive
-	index := map[string]int{}
-	for _, part := range strings.Split(policy, ";") {
-		f := strings.Fields(part)
-		if len(f) == 0 {
-			continue
-		}
-		name := strings.ToLower(f[0])
-		if _, dup := index[name]; dup {
-			continue
-		}
-		index[name] = len(ds)
-		ds = append(ds, directive{name, f[1:]})
-	}
-	if len(ds) == 0 {
-		return ""
-	}
-	allows := func(sources []string) bool {
-		for _, s := range sources {
-			if s == "*" || strings.EqualFold(strings.TrimSuffix(s, "/"), origin) {
-				return true
-			}
-		}
-		return false
-	}
-	add := func(sources []string) []string {
-		if len(sources) == 1 && strings.EqualFold(sources[0], "'none'") {
-			return []string{origin}
-		}
-		return append(sources, origin)
-	}
-	for _, name := range cspNeeds[form] {
-		if i, ok := index[name]; ok {
-			if !allows(ds[i].sources) {
-				ds[i].sources = add(ds[i].sources)
-			}
-			continue
-		}
-		for _, fb := range cspFallback[name] {
-			i, ok := index[fb]
-			if !ok {
-				continue
-			}
-			if !allows(ds[i].sources) {
-				index[name] = len(ds)
-				ds = append(ds, directive{name, add(append([]string(nil), ds[i].sources...))})
-			}
-			break
-		}
-	}
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = strings.TrimSpace(d.name + " " + strings.Join(d.sources, " "))
-	}
-	return strings.Join(out, "; ")
 }

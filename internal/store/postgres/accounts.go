@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,32 +11,45 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
-const accountColumns = "id, name, role, password_hash, created_at, disabled"
+const accountColumns = "id, name, role, password_hash, created_at, disabled, totp_secret, totp_enabled, totp_step, recovery, pending_role, pending_by, pending_create"
 
 func scanAccount(r pgx.Row) (auth.Account, error) {
 	var a auth.Account
-	var role string
-	err := r.Scan(&a.ID, &a.Name, &role, &a.PasswordHash, &a.CreatedAt, &a.Disabled)
-	a.Role, a.CreatedAt = auth.Role(role), utc(a.CreatedAt)
+	var role, recovery, pending string
+	err := r.Scan(&a.ID, &a.Name, &role, &a.PasswordHash, &a.CreatedAt, &a.Disabled,
+		&a.TOTPSecret, &a.TOTPEnabled, &a.TOTPStep, &recovery, &pending, &a.PendingBy, &a.PendingCreate)
+	a.Role, a.PendingRole, a.CreatedAt = auth.Role(role), auth.Role(pending), utc(a.CreatedAt)
+	if recovery != "" {
+		a.Recovery = strings.Split(recovery, ",")
+	}
 	return a, err
+}
+
+// accountValues are the stored columns of a after id and name, in
+// accountColumns' order from role.
+func accountValues(a auth.Account) []any {
+	return []any{string(a.Role), a.PasswordHash, a.CreatedAt, a.Disabled,
+		a.TOTPSecret, a.TOTPEnabled, a.TOTPStep, strings.Join(a.Recovery, ","), string(a.PendingRole), a.PendingBy, a.PendingCreate}
 }
 
 // CreateAccount implements auth.Store.
 func (s *Store) CreateAccount(ctx context.Context, a auth.Account, by audit.Actor) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-			a.Name, string(a.Role), a.PasswordHash, a.CreatedAt)
+		tag, err := tx.Exec(ctx, `INSERT INTO accounts (name, role, password_hash, created_at, disabled, totp_secret, totp_enabled, totp_step, recovery, pending_role, pending_by, pending_create)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING`,
+			append([]any{a.Name}, accountValues(a)...)...)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return apperr.Conflictf("account %q already exists", a.Name)
 		}
-		e := audit.New(by, "account.add", a.Name, nil, map[string]any{"role": a.Role})
+		e := audit.New(by, "account.add", a.Name, nil, store.AccountState(a))
 		e.At = a.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -46,6 +60,66 @@ func (s *Store) Account(ctx context.Context, name string) (auth.Account, error) 
 		return a, apperr.NotFoundf("no account %q", name)
 	}
 	return a, classify(err)
+}
+
+// UpdateAccount implements auth.Store. The account's row is locked.
+func (s *Store) UpdateAccount(ctx context.Context, name, action string, at time.Time, change func(*auth.Account) error, by audit.Actor) (auth.Account, error) {
+	var out auth.Account
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		before, err := scanAccount(tx.QueryRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE name = $1 FOR UPDATE", name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.NotFoundf("no account %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		out = before
+		out.Recovery = append([]string(nil), before.Recovery...)
+		if err := change(&out); err != nil {
+			return err
+		}
+		out.ID, out.Name, out.CreatedAt = before.ID, before.Name, before.CreatedAt
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET role = $1, password_hash = $2, created_at = $3, disabled = $4, totp_secret = $5,
+			totp_enabled = $6, totp_step = $7, recovery = $8, pending_role = $9, pending_by = $10, pending_create = $11 WHERE id = $12`,
+			append(accountValues(out), out.ID)...); err != nil {
+			return err
+		}
+		e := audit.New(by, action, name, store.AccountState(before), store.AccountState(out))
+		e.At = at
+		return s.appendAudit(ctx, tx, e)
+	})
+	return out, err
+}
+
+// EndSessions implements auth.Store.
+func (s *Store) EndSessions(ctx context.Context, name, except string, tokens bool, at time.Time, by audit.Actor) (int, int, error) {
+	var sessions, revoked int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, "SELECT id FROM accounts WHERE name = $1 FOR UPDATE", name).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.NotFoundf("no account %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2", id, except)
+		if err != nil {
+			return err
+		}
+		sessions = tag.RowsAffected()
+		if tokens {
+			tag, err := tx.Exec(ctx, "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL", at, id)
+			if err != nil {
+				return err
+			}
+			revoked = tag.RowsAffected()
+		}
+		e := audit.New(by, "account.end_sessions", name, nil, map[string]any{"sessions": sessions, "tokens_revoked": revoked})
+		e.At = at
+		return s.appendAudit(ctx, tx, e)
+	})
+	return int(sessions), int(revoked), err
 }
 
 // Accounts implements auth.Store.
@@ -89,7 +163,7 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token, by audit.Actor) e
 		}
 		e := audit.New(by, "token.create", t.Account, nil, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role})
 		e.At = t.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -143,7 +217,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, by aud
 		}
 		e := audit.New(by, "token.revoke", t.Account, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role}, nil)
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 

@@ -14,12 +14,12 @@ import (
 	"github.com/oabadge/oabadge/internal/store"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled"
 
 func scanCampaign(r pgx.Row) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt, &c.Theme, &c.Layout); err != nil {
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt, &c.Theme, &c.Layout, &c.Disabled); err != nil {
 		return c, err
 	}
 	c.QRMode = campaign.QRMode(mode)
@@ -69,110 +69,89 @@ func (s *Store) Campaign(ctx context.Context, slug string) (campaign.Campaign, e
 	return getCampaign(ctx, s.pool, slug, false)
 }
 
-// CreateCampaign implements campaign.Store.
-func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audit.Actor) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (slug) DO NOTHING RETURNING id",
-			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.Conflictf("campaign %q already exists", c.Slug)
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO targets (campaign_id, version, target, actor, created_at, kind) VALUES ($1, $2, $3, $4, $5, 'create')",
-			id, c.Version, c.Target, by.Name, c.CreatedAt); err != nil {
-			return err
-		}
-		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
-		e.At = c.CreatedAt
-		if err := appendAudit(ctx, tx, e); err != nil {
-			return err
-		}
-		return notify(ctx, tx, c.Slug)
-	})
-}
-
-// UpdateCampaign implements campaign.Store.
-func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audit.Actor) (campaign.Campaign, error) {
-	var out campaign.Campaign
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		before, err := getCampaign(ctx, tx, c.Slug, true)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE campaigns SET title = $1, caption = $2, qr_mode = $3, oa_ids = $4, updated_at = $5, theme = $6, layout = $7 WHERE slug = $8",
-			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Theme, c.Layout, c.Slug); err != nil {
-			return err
-		}
-		if out, err = getCampaign(ctx, tx, c.Slug, false); err != nil {
-			return err
-		}
-		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
-		e.At = c.UpdatedAt
-		if err := appendAudit(ctx, tx, e); err != nil {
-			return err
-		}
-		return notify(ctx, tx, c.Slug)
-	})
-	return out, err
-}
-
-// Rotate implements campaign.Store. The campaign row is locked, so two
-// replicas rotating at once are serialised and the second sees the first.
-func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor) (campaign.Campaign, error) {
+// Apply implements campaign.Store. The campaign row is locked, so two
+// replicas changing it at once are serialised and the second sees the first.
+func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		before, err := getCampaign(ctx, tx, r.Slug, true)
-		if err != nil {
-			return err
+		var before *campaign.Campaign
+		c = ch.State
+		c.UpdatedAt = ch.At.UTC().Truncate(time.Microsecond)
+		if ch.Kind == campaign.KindCreate {
+			c.Version, c.CreatedAt = 1, c.UpdatedAt
+		} else {
+			cur, err := getCampaign(ctx, tx, c.Slug, true)
+			if err != nil {
+				return err
+			}
+			if ch.Expect != 0 && ch.Expect != cur.Version {
+				return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", c.Slug, cur.Version, ch.Expect)
+			}
+			before = &cur
+			c.Version, c.CreatedAt = cur.Version+1, cur.CreatedAt
 		}
-		if r.Expect != 0 && r.Expect != before.Version {
-			return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
+		if ch.Proposal != 0 {
+			if err := markApplied(ctx, tx, ch.Proposal, ch.Approver, c.UpdatedAt); err != nil {
+				return err
+			}
 		}
-		if r.Proposal != 0 {
-			var status string
-			err := tx.QueryRow(ctx, "SELECT status FROM proposals WHERE id = $1 FOR UPDATE", r.Proposal).Scan(&status)
+		if before == nil {
+			var id int64
+			err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (slug) DO NOTHING RETURNING id",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout, c.Disabled).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return apperr.NotFoundf("no proposal %d", r.Proposal)
+				return apperr.Conflictf("campaign %q already exists", c.Slug)
 			}
 			if err != nil {
 				return err
 			}
-			if status != campaign.Pending && status != campaign.Approved {
-				return apperr.Conflictf("proposal %d is %s", r.Proposal, status)
-			}
-			if _, err := tx.Exec(ctx, "UPDATE proposals SET status = 'applied', approver = $1, decided_at = $2 WHERE id = $3", r.Approver, r.At, r.Proposal); err != nil {
-				return err
-			}
+		} else if _, err := tx.Exec(ctx, `UPDATE campaigns SET title = $1, caption = $2, qr_mode = $3, target = $4, version = $5, oa_ids = $6,
+			updated_at = $7, theme = $8, layout = $9, disabled = $10 WHERE slug = $11`,
+			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Theme, c.Layout, c.Disabled, c.Slug); err != nil {
+			return err
 		}
-		proposer := r.Proposer
+		proposer := ch.Proposer
 		if proposer == "" {
 			proposer = by.Name
 		}
-		c = before
-		c.Version++
-		c.Target = r.Target
-		c.UpdatedAt = r.At.UTC().Truncate(time.Microsecond)
 		if _, err := tx.Exec(ctx, `INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)
 			SELECT id, $1, $2, $3, $4, $5, $6 FROM campaigns WHERE slug = $7`,
-			c.Version, r.Target, proposer, r.At, r.Kind, r.Approver, r.Slug); err != nil {
+			c.Version, c.Target, proposer, c.UpdatedAt, ch.Kind, ch.Approver, c.Slug); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE campaigns SET target = $1, version = $2, updated_at = $3 WHERE slug = $4", r.Target, c.Version, r.At, r.Slug); err != nil {
+		var prev any
+		if before != nil {
+			prev = store.CampaignState(*before)
+		}
+		after := store.CampaignState(c)
+		if ch.Proposal != 0 {
+			after["proposal"], after["proposer"] = ch.Proposal, proposer
+		}
+		e := audit.New(by, "campaign."+ch.Kind, c.Slug, prev, after)
+		e.At, e.Approval = c.UpdatedAt, ch.Approver
+		if err := s.appendAudit(ctx, tx, e); err != nil {
 			return err
 		}
-		e := audit.New(by, "campaign."+r.Kind, r.Slug,
-			map[string]any{"target": before.Target, "version": before.Version},
-			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal, "proposer": proposer})
-		e.At, e.Approval = r.At, r.Approver
-		if err := appendAudit(ctx, tx, e); err != nil {
-			return err
-		}
-		return notify(ctx, tx, r.Slug)
+		return notify(ctx, tx, c.Slug)
 	})
 	return c, err
+}
+
+// markApplied marks proposal id, which must be pending or approved, applied.
+func markApplied(ctx context.Context, tx pgx.Tx, id int64, approver string, at time.Time) error {
+	var status string
+	err := tx.QueryRow(ctx, "SELECT status FROM proposals WHERE id = $1 FOR UPDATE", id).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFoundf("no proposal %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	if status != campaign.Pending && status != campaign.Approved {
+		return apperr.Conflictf("proposal %d is %s", id, status)
+	}
+	_, err = tx.Exec(ctx, "UPDATE proposals SET status = 'applied', approver = $1, decided_at = $2 WHERE id = $3", approver, at, id)
+	return err
 }
 
 // History implements campaign.Store.
@@ -198,19 +177,24 @@ func (s *Store) History(ctx context.Context, slug string) ([]campaign.Revision, 
 	return out, classify(rows.Err())
 }
 
-const proposalColumns = `p.id, c.slug, p.target, p.kind, p.base_version, p.proposer, p.proposer_role, p.run_at,
-	p.status, p.approver, p.reason, p.created_at, p.decided_at`
+const proposalColumns = `id, slug, target, kind, change, base_version, proposer, proposer_role, run_at,
+	status, approver, reason, created_at, decided_at`
 
 func scanProposal(r pgx.Row) (campaign.Proposal, error) {
 	var p campaign.Proposal
-	err := r.Scan(&p.ID, &p.Slug, &p.Target, &p.Kind, &p.BaseVersion, &p.Proposer, &p.ProposerRole, &p.RunAt,
-		&p.Status, &p.Approver, &p.Reason, &p.CreatedAt, &p.DecidedAt)
+	var change string
+	if err := r.Scan(&p.ID, &p.Slug, &p.Target, &p.Kind, &change, &p.BaseVersion, &p.Proposer, &p.ProposerRole, &p.RunAt,
+		&p.Status, &p.Approver, &p.Reason, &p.CreatedAt, &p.DecidedAt); err != nil {
+		return p, err
+	}
 	p.CreatedAt, p.RunAt, p.DecidedAt = utc(p.CreatedAt), utcp(p.RunAt), utcp(p.DecidedAt)
+	var err error
+	p.Fields, err = store.ParseFields(change)
 	return p, err
 }
 
 func getProposal(ctx context.Context, q querier, id int64) (campaign.Proposal, error) {
-	p, err := scanProposal(q.QueryRow(ctx, "SELECT "+proposalColumns+" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $1", id))
+	p, err := scanProposal(q.QueryRow(ctx, "SELECT "+proposalColumns+" FROM proposals WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, apperr.NotFoundf("no proposal %d", id)
 	}
@@ -221,22 +205,27 @@ func getProposal(ctx context.Context, q querier, id int64) (campaign.Proposal, e
 func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audit.Actor) (campaign.Proposal, error) {
 	var out campaign.Proposal
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := getCampaign(ctx, tx, p.Slug, false); err != nil {
+		if p.Kind != campaign.KindCreate {
+			if _, err := getCampaign(ctx, tx, p.Slug, false); err != nil {
+				return err
+			}
+		}
+		change, err := store.FieldsColumn(p.Fields)
+		if err != nil {
 			return err
 		}
 		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO proposals (campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, created_at)
-			SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM campaigns WHERE slug = $10 RETURNING id`,
-			p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.CreatedAt, p.Slug).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO proposals (slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.CreatedAt).Scan(&id); err != nil {
 			return err
 		}
-		var err error
 		if out, err = getProposal(ctx, tx, id); err != nil {
 			return err
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -248,13 +237,13 @@ func (s *Store) Proposal(ctx context.Context, id int64) (campaign.Proposal, erro
 
 // Proposals implements campaign.Store.
 func (s *Store) Proposals(ctx context.Context, status string) ([]campaign.Proposal, error) {
-	q := "SELECT " + proposalColumns + " FROM proposals p JOIN campaigns c ON c.id = p.campaign_id"
+	q := "SELECT " + proposalColumns + " FROM proposals"
 	var args []any
 	if status != "" {
-		q += " WHERE p.status = $1"
+		q += " WHERE status = $1"
 		args = append(args, status)
 	}
-	rows, err := s.pool.Query(ctx, q+" ORDER BY p.id DESC LIMIT 1000", args...)
+	rows, err := s.pool.Query(ctx, q+" ORDER BY id DESC LIMIT 1000", args...)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -300,7 +289,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }

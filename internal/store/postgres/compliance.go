@@ -84,7 +84,7 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 		}
 		e := audit.New(by, "agency.import", "agencies", nil, map[string]any{"rows": len(as), "created": created, "updated": updated})
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	var ie *compliance.ImportError
 	if errors.As(err, &ie) {
@@ -121,8 +121,40 @@ func (s *Store) Agency(ctx context.Context, id int64) (compliance.Agency, error)
 }
 
 // AddCounts implements compliance.CountStore, in one batch round trip.
-func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count) error {
+// Flushes from every replica take one advisory lock in turn, so two cannot
+// both see room for the last site of a campaign and day.
+func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count, maxSites int) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7261002)"); err != nil {
+			return err
+		}
+		stored := func(campaign, day string) (int, error) {
+			var n int
+			err := tx.QueryRow(ctx, "SELECT count(DISTINCT site) FROM counts WHERE campaign = $1 AND day = $2 AND site <> $3",
+				campaign, day, compliance.OtherSite).Scan(&n)
+			return n, err
+		}
+		list := func(campaign, day string) (map[string]bool, error) {
+			rows, err := tx.Query(ctx, "SELECT DISTINCT site FROM counts WHERE campaign = $1 AND day = $2 AND site <> $3",
+				campaign, day, compliance.OtherSite)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			out := map[string]bool{}
+			for rows.Next() {
+				var site string
+				if err := rows.Scan(&site); err != nil {
+					return nil, err
+				}
+				out[site] = true
+			}
+			return out, rows.Err()
+		}
+		cs, err := compliance.BoundSites(cs, maxSites, stored, list)
+		if err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, c := range cs {
 			b.Queue(`INSERT INTO counts (campaign, site, day, event, n) VALUES ($1, $2, $3, $4, $5)
@@ -130,6 +162,36 @@ func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count) error {
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
+}
+
+// siteTotals sums a campaign's counts per site; its parameters are day7,
+// the campaign and day30. The SQLite store's is the same.
+const siteTotals = `SELECT site,
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') AND day >= $1 THEN n END), 0)::bigint,
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') THEN n END), 0)::bigint,
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') AND day >= $1 THEN n END), 0)::bigint,
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') THEN n END), 0)::bigint,
+	coalesce(max(CASE WHEN event IN ('image', 'script', 'frame') THEN day END), ''),
+	max(day)
+	FROM counts WHERE campaign IN ($2, '') AND day >= $3 GROUP BY site`
+
+// SiteTotals implements compliance.Store.
+func (s *Store) SiteTotals(ctx context.Context, campaign, day7, day30 string, fn func(compliance.SiteTotal) error) error {
+	rows, err := s.pool.Query(ctx, siteTotals, day7, campaign, day30)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t compliance.SiteTotal
+		if err := rows.Scan(&t.Site, &t.Impressions[0], &t.Impressions[1], &t.Clicks[0], &t.Clicks[1], &t.LastSeen, &t.LastAny); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
 }
 
 // Counts implements compliance.Store.
@@ -157,24 +219,24 @@ func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, r := range rs {
-			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt, store.DetailsColumn(r))
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
 
-const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at"
+const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at, k.details"
 
 func scanResult(r pgx.Row) (compliance.Result, error) {
 	var x compliance.Result
-	var forms string
-	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &x.CheckedAt); err != nil {
+	var forms, details string
+	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &x.CheckedAt, &details); err != nil {
 		return x, err
 	}
 	x.Forms = store.ParseForms(forms)
 	x.CheckedAt = utc(x.CheckedAt)
-	return x, nil
+	return x, store.ParseDetails(details, &x)
 }
 
 func (s *Store) results(ctx context.Context, q string, args ...any) ([]compliance.Result, error) {

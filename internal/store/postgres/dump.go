@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -51,7 +52,7 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			})
 		},
 		func() error {
-			return each("SELECT "+proposalColumns+" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id ORDER BY p.id", func(r pgx.Row) error {
+			return each("SELECT "+proposalColumns+" FROM proposals ORDER BY id", func(r pgx.Row) error {
 				p, err := scanProposal(r)
 				d.Proposals = append(d.Proposals, p)
 				return err
@@ -118,8 +119,9 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var n int64
-		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit)
-			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts)`).Scan(&n); err != nil {
+		// A new store's trail holds its seal entry only: that is empty.
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit WHERE action <> $1)
+			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts)`, audit.SealAction).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 && !replace {
@@ -132,21 +134,25 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		b := &pgx.Batch{}
 		for _, c := range d.Campaigns {
-			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout)
+			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout, c.Disabled)
 		}
 		for _, t := range d.Targets {
 			b.Queue(`INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)
 				SELECT id, $1, $2, $3, $4, $5, $6 FROM campaigns WHERE slug = $7`, t.Version, t.Target, t.Actor, t.CreatedAt, t.Kind, t.Approver, t.Slug)
 		}
 		for _, p := range d.Proposals {
-			b.Queue(`INSERT INTO proposals (id, campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
-				SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM campaigns WHERE slug = $13`,
-				p.ID, p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.Reason, p.CreatedAt, p.DecidedAt, p.Slug)
+			change, err := store.FieldsColumn(p.Fields)
+			if err != nil {
+				return err
+			}
+			b.Queue(`INSERT INTO proposals (id, slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				p.ID, p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, p.RunAt, p.Status, p.Approver, p.Reason, p.CreatedAt, p.DecidedAt)
 		}
 		for _, a := range d.Accounts {
-			b.Queue("INSERT INTO accounts (id, name, role, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6)",
-				a.ID, a.Name, string(a.Role), a.PasswordHash, a.CreatedAt, a.Disabled)
+			b.Queue("INSERT INTO accounts ("+accountColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				append([]any{a.ID, a.Name}, accountValues(a)...)...)
 		}
 		for _, t := range d.Tokens {
 			b.Queue(`INSERT INTO tokens (id, name, account_id, role, secret_hash, created_at, revoked_at, last_used_at)
@@ -154,9 +160,7 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 				t.ID, t.Name, string(t.Role), t.SecretHash, t.CreatedAt, t.RevokedAt, t.LastUsedAt, t.Account)
 		}
 		for _, e := range d.Audit {
-			b.Queue(`INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash)
+			b.Queue(insertAudit, auditArgs(e)...)
 		}
 		b.Queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", d.AuditHead.Seq, d.AuditHead.Hash)
 		for _, a := range d.Agencies {
@@ -168,8 +172,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			b.Queue("INSERT INTO counts (campaign, site, day, event, n) VALUES ($1, $2, $3, $4, $5)", c.Campaign, c.Site, c.Day, c.Event.String(), c.N)
 		}
 		for _, r := range d.Checks {
-			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt)
+			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt, store.DetailsColumn(r))
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"sort"
@@ -32,6 +33,7 @@ var migrations embed.FS
 type Store struct {
 	pool *pgxpool.Pool
 	cfg  *pgx.ConnConfig
+	key  audit.Key // seals the audit trail; never stored in the database
 }
 
 var _ store.Store = (*Store)(nil)
@@ -40,8 +42,13 @@ var _ store.Store = (*Store)(nil)
 const channel = "oabadge_changes"
 
 // Open connects to dsn and brings the schema up to date. Several replicas
-// may start at once: migrations run under an advisory lock.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// may start at once: migrations run under an advisory lock. key seals the
+// audit trail: every replica and command must use the same one, and Open
+// refuses a trail sealed with another.
+func Open(ctx context.Context, dsn string, key audit.Key) (*Store, error) {
+	if key.IsZero() {
+		return nil, errors.New("postgres: no audit key")
+	}
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %v", err)
@@ -51,8 +58,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %v", err)
 	}
-	s := &Store{pool: pool, cfg: pcfg.ConnConfig}
+	s := &Store{pool: pool, cfg: pcfg.ConnConfig, key: key}
 	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.checkAuditKey(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -64,6 +75,10 @@ func (s *Store) Close() error { s.pool.Close(); return nil }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// keyedAuditMigration is the migration after which the audit trail is
+// sealed with the key; its transaction appends the seal entry.
+const keyedAuditMigration = 20
 
 func (s *Store) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -97,6 +112,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.Exec(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if n == keyedAuditMigration {
+				if err := s.sealAudit(ctx, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", name, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version) VALUES ($1)", n); err != nil {
 				return err
@@ -140,6 +160,7 @@ func classify(err error) error {
 	var ne net.Error
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || errors.Is(err, pgx.ErrTxClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "connection refused") {
 		return apperr.Unavailablef(err, "the database cannot be reached now; try again later")
 	}
@@ -182,24 +203,6 @@ func (s *Store) Watch(ctx context.Context, changed func(slug string)) error {
 	}
 }
 
-// appendAudit seals e after the chain's head and appends it in tx. The
-// head row is locked, so replicas append one at a time.
-func appendAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
-	var seq int64
-	var hash string
-	if err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq, &hash); err != nil {
-		return err
-	}
-	audit.Seal(&e, seq, hash)
-	if _, err := tx.Exec(ctx, `INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", e.Seq, e.Hash)
-	return err
-}
-
 // utc reads times back in UTC, as the SQLite store returns them.
 func utc(t time.Time) time.Time { return t.UTC() }
 
@@ -211,12 +214,18 @@ func utcp(t *time.Time) *time.Time {
 	return &u
 }
 
-// Reset empties every table: for tests, which share one database.
+// Reset empties every table, for tests, which share one database: it
+// leaves the store as Open leaves a new one, its trail holding the seal
+// entry alone.
 func (s *Store) Reset(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
 		ALTER TABLE audit DISABLE TRIGGER audit_no_change;
 		TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, audit RESTART IDENTITY CASCADE;
 		ALTER TABLE audit ENABLE TRIGGER audit_no_change;
-		UPDATE audit_head SET seq = 0, hash = '`+audit.Genesis+`' WHERE id = 1;`)
-	return err
+		UPDATE audit_head SET seq = 0, hash = '`+audit.Genesis+`' WHERE id = 1;`); err != nil {
+			return err
+		}
+		return s.sealAudit(ctx, tx)
+	})
 }

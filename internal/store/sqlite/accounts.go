@@ -4,27 +4,36 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/store"
 )
 
 func scanAccount(r scanner) (auth.Account, error) {
 	var a auth.Account
-	var role, created string
-	var disabled int
-	if err := r.Scan(&a.ID, &a.Name, &role, &a.PasswordHash, &created, &disabled); err != nil {
+	var role, created, recovery, pending string
+	if err := r.Scan(&a.ID, &a.Name, &role, &a.PasswordHash, &created, &a.Disabled,
+		&a.TOTPSecret, &a.TOTPEnabled, &a.TOTPStep, &recovery, &pending, &a.PendingBy, &a.PendingCreate); err != nil {
 		return a, err
 	}
-	a.Role, a.Disabled = auth.Role(role), disabled != 0
+	a.Role, a.PendingRole, a.Recovery = auth.Role(role), auth.Role(pending), splitIDs(recovery)
 	var err error
 	a.CreatedAt, err = parseTime(created)
 	return a, err
 }
 
-const accountColumns = "id, name, role, password_hash, created_at, disabled"
+const accountColumns = "id, name, role, password_hash, created_at, disabled, totp_secret, totp_enabled, totp_step, recovery, pending_role, pending_by, pending_create"
+
+// accountValues are the stored columns of a after id and name, in
+// accountColumns' order from role.
+func accountValues(a auth.Account) []any {
+	return []any{string(a.Role), a.PasswordHash, formatTime(a.CreatedAt), a.Disabled,
+		a.TOTPSecret, a.TOTPEnabled, a.TOTPStep, strings.Join(a.Recovery, ","), string(a.PendingRole), a.PendingBy, a.PendingCreate}
+}
 
 // CreateAccount implements auth.Store.
 func (s *Store) CreateAccount(ctx context.Context, a auth.Account, by audit.Actor) error {
@@ -36,13 +45,13 @@ func (s *Store) CreateAccount(ctx context.Context, a auth.Account, by audit.Acto
 		if n > 0 {
 			return apperr.Conflictf("account %q already exists", a.Name)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-			a.Name, string(a.Role), a.PasswordHash, formatTime(a.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO accounts (name, role, password_hash, created_at, disabled, totp_secret, totp_enabled, totp_step, recovery, pending_role, pending_by, pending_create) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			append([]any{a.Name}, accountValues(a)...)...); err != nil {
 			return err
 		}
-		e := audit.New(by, "account.add", a.Name, nil, map[string]any{"role": a.Role})
+		e := audit.New(by, "account.add", a.Name, nil, store.AccountState(a))
 		e.At = a.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -53,6 +62,66 @@ func (s *Store) Account(ctx context.Context, name string) (auth.Account, error) 
 		return a, apperr.NotFoundf("no account %q", name)
 	}
 	return a, classify(err)
+}
+
+// UpdateAccount implements auth.Store.
+func (s *Store) UpdateAccount(ctx context.Context, name, action string, at time.Time, change func(*auth.Account) error, by audit.Actor) (auth.Account, error) {
+	var out auth.Account
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		before, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE name = ?", name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("no account %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		out = before
+		out.Recovery = append([]string(nil), before.Recovery...)
+		if err := change(&out); err != nil {
+			return err
+		}
+		out.ID, out.Name, out.CreatedAt = before.ID, before.Name, before.CreatedAt
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET role = ?, password_hash = ?, created_at = ?, disabled = ?, totp_secret = ?,
+			totp_enabled = ?, totp_step = ?, recovery = ?, pending_role = ?, pending_by = ?, pending_create = ? WHERE id = ?`,
+			append(accountValues(out), out.ID)...); err != nil {
+			return err
+		}
+		e := audit.New(by, action, name, store.AccountState(before), store.AccountState(out))
+		e.At = at
+		return s.appendAudit(ctx, tx, e)
+	})
+	return out, err
+}
+
+// EndSessions implements auth.Store.
+func (s *Store) EndSessions(ctx context.Context, name, except string, tokens bool, at time.Time, by audit.Actor) (int, int, error) {
+	var sessions, revoked int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM accounts WHERE name = ?", name).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("no account %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ? AND id_hash <> ?", id, except)
+		if err != nil {
+			return err
+		}
+		sessions, _ = res.RowsAffected()
+		if tokens {
+			res, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", formatTime(at), id)
+			if err != nil {
+				return err
+			}
+			revoked, _ = res.RowsAffected()
+		}
+		e := audit.New(by, "account.end_sessions", name, nil, map[string]any{"sessions": sessions, "tokens_revoked": revoked})
+		e.At = at
+		return s.appendAudit(ctx, tx, e)
+	})
+	return int(sessions), int(revoked), err
 }
 
 // Accounts implements auth.Store.
@@ -108,7 +177,7 @@ func (s *Store) CreateToken(ctx context.Context, t auth.Token, by audit.Actor) e
 		}
 		e := audit.New(by, "token.create", t.Account, nil, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role})
 		e.At = t.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 
@@ -157,7 +226,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time, by aud
 		}
 		e := audit.New(by, "token.revoke", t.Account, map[string]any{"id": t.ID, "name": t.Name, "role": t.Role}, nil)
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 }
 

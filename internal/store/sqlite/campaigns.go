@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
@@ -12,14 +13,14 @@ import (
 	"github.com/oabadge/oabadge/internal/store"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled"
 
 type scanner interface{ Scan(...any) error }
 
 func scanCampaign(r scanner) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids, created, updated string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated, &c.Theme, &c.Layout); err != nil {
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated, &c.Theme, &c.Layout, &c.Disabled); err != nil {
 		return c, err
 	}
 	c.QRMode = campaign.QRMode(mode)
@@ -74,118 +75,90 @@ func getCampaign(ctx context.Context, q queryer, slug string) (campaign.Campaign
 	return c, classify(err)
 }
 
-// CreateCampaign implements campaign.Store.
-func (s *Store) CreateCampaign(ctx context.Context, c campaign.Campaign, by audit.Actor) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE slug = ?", c.Slug).Scan(&exists); err != nil {
-			return err
-		}
-		if exists > 0 {
-			return apperr.Conflictf("campaign %q already exists", c.Slug)
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout)
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO targets (campaign_id, version, target, actor, created_at, kind) VALUES (?, ?, ?, ?, ?, 'create')",
-			id, c.Version, c.Target, by.Name, formatTime(c.CreatedAt)); err != nil {
-			return err
-		}
-		if err := changed(ctx, tx, c.Slug); err != nil {
-			return err
-		}
-		e := audit.New(by, "campaign.create", c.Slug, nil, store.CampaignState(c))
-		e.At = c.CreatedAt
-		return appendAudit(ctx, tx, e)
-	})
-}
-
-// UpdateCampaign implements campaign.Store.
-func (s *Store) UpdateCampaign(ctx context.Context, c campaign.Campaign, by audit.Actor) (campaign.Campaign, error) {
-	var out campaign.Campaign
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		before, err := getCampaign(ctx, tx, c.Slug)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET title = ?, caption = ?, qr_mode = ?, oa_ids = ?, updated_at = ?, theme = ?, layout = ? WHERE slug = ?",
-			c.Title, c.Caption, string(c.QRMode), strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Slug); err != nil {
-			return err
-		}
-		if out, err = getCampaign(ctx, tx, c.Slug); err != nil {
-			return err
-		}
-		if err := changed(ctx, tx, c.Slug); err != nil {
-			return err
-		}
-		e := audit.New(by, "campaign.update", c.Slug, store.CampaignState(before), store.CampaignState(out))
-		e.At = c.UpdatedAt
-		return appendAudit(ctx, tx, e)
-	})
-	return out, err
-}
-
-// Rotate implements campaign.Store.
-func (s *Store) Rotate(ctx context.Context, r campaign.Rotation, by audit.Actor) (campaign.Campaign, error) {
+// Apply implements campaign.Store.
+func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		before, err := getCampaign(ctx, tx, r.Slug)
-		if err != nil {
-			return err
-		}
-		if r.Expect != 0 && r.Expect != before.Version {
-			return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", r.Slug, before.Version, r.Expect)
-		}
-		if r.Proposal != 0 {
-			var status string
-			err := tx.QueryRowContext(ctx, "SELECT status FROM proposals WHERE id = ?", r.Proposal).Scan(&status)
-			if errors.Is(err, sql.ErrNoRows) {
-				return apperr.NotFoundf("no proposal %d", r.Proposal)
+		var before *campaign.Campaign
+		c = ch.State
+		c.UpdatedAt = ch.At.UTC()
+		if ch.Kind == campaign.KindCreate {
+			var exists int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE slug = ?", c.Slug).Scan(&exists); err != nil {
+				return err
 			}
+			if exists > 0 {
+				return apperr.Conflictf("campaign %q already exists", c.Slug)
+			}
+			c.Version, c.CreatedAt = 1, c.UpdatedAt
+		} else {
+			cur, err := getCampaign(ctx, tx, c.Slug)
 			if err != nil {
 				return err
 			}
-			if status != campaign.Pending && status != campaign.Approved {
-				return apperr.Conflictf("proposal %d is %s", r.Proposal, status)
+			if ch.Expect != 0 && ch.Expect != cur.Version {
+				return apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", c.Slug, cur.Version, ch.Expect)
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE proposals SET status = 'applied', approver = ?, decided_at = ? WHERE id = ?",
-				r.Approver, formatTime(r.At), r.Proposal); err != nil {
+			before = &cur
+			c.Version, c.CreatedAt = cur.Version+1, cur.CreatedAt
+		}
+		if ch.Proposal != 0 {
+			if err := markApplied(ctx, tx, ch.Proposal, ch.Approver, ch.At); err != nil {
 				return err
 			}
 		}
-		proposer := r.Proposer
+		if before == nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET title = ?, caption = ?, qr_mode = ?, target = ?, version = ?, oa_ids = ?,
+			updated_at = ?, theme = ?, layout = ?, disabled = ? WHERE slug = ?`,
+			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled, c.Slug); err != nil {
+			return err
+		}
+		proposer := ch.Proposer
 		if proposer == "" {
 			proposer = by.Name
 		}
-		c = before
-		c.Version++
-		c.Target = r.Target
-		c.UpdatedAt = r.At.UTC()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)
 			SELECT id, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
-			c.Version, r.Target, proposer, formatTime(r.At), r.Kind, r.Approver, r.Slug); err != nil {
+			c.Version, c.Target, proposer, formatTime(c.UpdatedAt), ch.Kind, ch.Approver, c.Slug); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET target = ?, version = ?, updated_at = ? WHERE slug = ?",
-			r.Target, c.Version, formatTime(r.At), r.Slug); err != nil {
+		if err := changed(ctx, tx, c.Slug); err != nil {
 			return err
 		}
-		if err := changed(ctx, tx, r.Slug); err != nil {
-			return err
+		var prev any
+		if before != nil {
+			prev = store.CampaignState(*before)
 		}
-		e := audit.New(by, "campaign."+r.Kind, r.Slug,
-			map[string]any{"target": before.Target, "version": before.Version},
-			map[string]any{"target": c.Target, "version": c.Version, "proposal": r.Proposal, "proposer": proposer})
-		e.At, e.Approval = r.At, r.Approver
-		return appendAudit(ctx, tx, e)
+		after := store.CampaignState(c)
+		if ch.Proposal != 0 {
+			after["proposal"], after["proposer"] = ch.Proposal, proposer
+		}
+		e := audit.New(by, "campaign."+ch.Kind, c.Slug, prev, after)
+		e.At, e.Approval = c.UpdatedAt, ch.Approver
+		return s.appendAudit(ctx, tx, e)
 	})
 	return c, err
+}
+
+// markApplied marks proposal id, which must be pending or approved, applied.
+func markApplied(ctx context.Context, tx *sql.Tx, id int64, approver string, at time.Time) error {
+	var status string
+	err := tx.QueryRowContext(ctx, "SELECT status FROM proposals WHERE id = ?", id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFoundf("no proposal %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	if status != campaign.Pending && status != campaign.Approved {
+		return apperr.Conflictf("proposal %d is %s", id, status)
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE proposals SET status = 'applied', approver = ?, decided_at = ? WHERE id = ?", approver, formatTime(at), id)
+	return err
 }
 
 // History implements campaign.Store.

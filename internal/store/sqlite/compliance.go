@@ -77,7 +77,7 @@ func (s *Store) ImportAgencies(ctx context.Context, as []compliance.Agency, at t
 		}
 		e := audit.New(by, "agency.import", "agencies", nil, map[string]any{"rows": len(as), "created": created, "updated": updated})
 		e.At = at
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return created, updated, err
 }
@@ -126,9 +126,38 @@ func (s *Store) Agency(ctx context.Context, id int64) (compliance.Agency, error)
 	return a, classify(err)
 }
 
-// AddCounts implements compliance.CountStore.
-func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count) error {
+// AddCounts implements compliance.CountStore. The limit of sites per
+// campaign and day holds across processes: transactions take the write
+// lock at BEGIN, so two flushes cannot both see room for the last site.
+func (s *Store) AddCounts(ctx context.Context, cs []compliance.Count, maxSites int) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		stored := func(campaign, day string) (int, error) {
+			var n int
+			err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT site) FROM counts WHERE campaign = ? AND day = ? AND site <> ?",
+				campaign, day, compliance.OtherSite).Scan(&n)
+			return n, err
+		}
+		list := func(campaign, day string) (map[string]bool, error) {
+			rows, err := tx.QueryContext(ctx, "SELECT DISTINCT site FROM counts WHERE campaign = ? AND day = ? AND site <> ?",
+				campaign, day, compliance.OtherSite)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			out := map[string]bool{}
+			for rows.Next() {
+				var site string
+				if err := rows.Scan(&site); err != nil {
+					return nil, err
+				}
+				out[site] = true
+			}
+			return out, rows.Err()
+		}
+		cs, err := compliance.BoundSites(cs, maxSites, stored, list)
+		if err != nil {
+			return err
+		}
 		st, err := tx.PrepareContext(ctx, `INSERT INTO counts (campaign, site, day, event, n) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (campaign, site, day, event) DO UPDATE SET n = n + excluded.n`)
 		if err != nil {
@@ -164,17 +193,47 @@ func (s *Store) Counts(ctx context.Context, sinceDay string) ([]compliance.Count
 	return out, rows.Err()
 }
 
+// siteTotals sums a campaign's counts per site; its parameters are day7,
+// the campaign and day30. The PostgreSQL store's is the same.
+const siteTotals = `SELECT site,
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') AND day >= ?1 THEN n END), 0),
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') THEN n END), 0),
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') AND day >= ?1 THEN n END), 0),
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') THEN n END), 0),
+	coalesce(max(CASE WHEN event IN ('image', 'script', 'frame') THEN day END), ''),
+	max(day)
+	FROM counts WHERE campaign IN (?2, '') AND day >= ?3 GROUP BY site`
+
+// SiteTotals implements compliance.Store.
+func (s *Store) SiteTotals(ctx context.Context, campaign, day7, day30 string, fn func(compliance.SiteTotal) error) error {
+	rows, err := s.db.QueryContext(ctx, siteTotals, day7, campaign, day30)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t compliance.SiteTotal
+		if err := rows.Scan(&t.Site, &t.Impressions[0], &t.Impressions[1], &t.Clicks[0], &t.Clicks[1], &t.LastSeen, &t.LastAny); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}
+
 // SaveResults implements compliance.Store.
 func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, r := range rs {
-			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+			if _, err := st.ExecContext(ctx, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt), store.DetailsColumn(r)); err != nil {
 				return err
 			}
 		}
@@ -182,15 +241,18 @@ func (s *Store) SaveResults(ctx context.Context, rs []compliance.Result) error {
 	})
 }
 
-const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at"
+const resultColumns = "k.agency_id, a.name, a.homepage, k.campaign, k.status, k.reason, k.fix, k.forms, k.final_url, k.http_status, k.checked_at, k.details"
 
 func scanResult(r scanner) (compliance.Result, error) {
 	var x compliance.Result
-	var forms, at string
-	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at); err != nil {
+	var forms, at, details string
+	if err := r.Scan(&x.AgencyID, &x.Agency, &x.Homepage, &x.Campaign, &x.Status, &x.Reason, &x.Fix, &forms, &x.FinalURL, &x.HTTP, &at, &details); err != nil {
 		return x, err
 	}
 	x.Forms = store.ParseForms(forms)
+	if err := store.ParseDetails(details, &x); err != nil {
+		return x, err
+	}
 	var err error
 	x.CheckedAt, err = parseTime(at)
 	return x, err

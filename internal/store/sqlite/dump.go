@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -56,7 +57,7 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			})
 		},
 		func() error {
-			return each("SELECT "+proposalColumns+" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id ORDER BY p.id", func(r scanner) error {
+			return each("SELECT "+proposalColumns+" FROM proposals ORDER BY id", func(r scanner) error {
 				p, err := scanProposal(r)
 				d.Proposals = append(d.Proposals, p)
 				return err
@@ -125,18 +126,26 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		tables := []string{"checks", "counts", "agencies", "sessions", "tokens", "accounts", "proposals", "targets", "campaigns"}
-		var n int
-		for _, t := range append(tables, "audit") {
+		var n, audits int
+		for _, t := range tables {
 			var c int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&c); err != nil {
 				return err
 			}
 			n += c
 		}
+		// A new store's trail holds its seal entry only: that is empty.
+		var sealOnly bool
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(min(action = ?), 1) FROM audit", audit.SealAction).Scan(&audits, &sealOnly); err != nil {
+			return err
+		}
+		if !sealOnly {
+			n += audits
+		}
 		if n > 0 && !replace {
 			return apperr.Conflictf("the target store is not empty (%d rows); pass --force to replace its content", n)
 		}
-		if n > 0 {
+		if n+audits > 0 {
 			for _, stmt := range []string{"DROP TRIGGER IF EXISTS audit_no_delete"} {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return err
@@ -152,8 +161,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, c := range d.Campaigns {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled); err != nil {
 				return err
 			}
 		}
@@ -164,19 +173,19 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, p := range d.Proposals {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (id, campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
-				SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
-				p.ID, p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, p.Reason, formatTime(p.CreatedAt), nullTime(p.DecidedAt), p.Slug); err != nil {
+			change, err := store.FieldsColumn(p.Fields)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (id, slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, reason, created_at, decided_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.ID, p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, p.Reason, formatTime(p.CreatedAt), nullTime(p.DecidedAt)); err != nil {
 				return err
 			}
 		}
 		for _, a := range d.Accounts {
-			disabled := 0
-			if a.Disabled {
-				disabled = 1
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO accounts (id, name, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?, ?)",
-				a.ID, a.Name, string(a.Role), a.PasswordHash, formatTime(a.CreatedAt), disabled); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				append([]any{a.ID, a.Name}, accountValues(a)...)...); err != nil {
 				return err
 			}
 		}
@@ -188,9 +197,7 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, e := range d.Audit {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit (seq, at, actor, role, action, subject, before, after, ip, user_agent, approval, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.Seq, formatTime(e.At), e.Actor, e.Role, e.Action, e.Subject, e.Before, e.After, e.IP, e.UserAgent, e.Approval, e.PrevHash, e.Hash); err != nil {
+			if err := insertAudit(ctx, tx, e); err != nil {
 				return err
 			}
 		}
@@ -210,8 +217,8 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 			}
 		}
 		for _, r := range d.Checks {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt), store.DetailsColumn(r)); err != nil {
 				return err
 			}
 		}

@@ -12,18 +12,21 @@ import (
 	"github.com/oabadge/oabadge/internal/store"
 )
 
-const proposalColumns = `p.id, c.slug, p.target, p.kind, p.base_version, p.proposer, p.proposer_role, p.run_at,
-	p.status, p.approver, p.reason, p.created_at, p.decided_at`
+const proposalColumns = `id, slug, target, kind, change, base_version, proposer, proposer_role, run_at,
+	status, approver, reason, created_at, decided_at`
 
 func scanProposal(r scanner) (campaign.Proposal, error) {
 	var p campaign.Proposal
 	var runAt, decided sql.NullString
-	var created string
-	if err := r.Scan(&p.ID, &p.Slug, &p.Target, &p.Kind, &p.BaseVersion, &p.Proposer, &p.ProposerRole, &runAt,
+	var created, change string
+	if err := r.Scan(&p.ID, &p.Slug, &p.Target, &p.Kind, &change, &p.BaseVersion, &p.Proposer, &p.ProposerRole, &runAt,
 		&p.Status, &p.Approver, &p.Reason, &created, &decided); err != nil {
 		return p, err
 	}
 	var err error
+	if p.Fields, err = store.ParseFields(change); err != nil {
+		return p, err
+	}
 	if p.CreatedAt, err = parseTime(created); err != nil {
 		return p, err
 	}
@@ -35,8 +38,7 @@ func scanProposal(r scanner) (campaign.Proposal, error) {
 }
 
 func getProposal(ctx context.Context, q queryer, id int64) (campaign.Proposal, error) {
-	p, err := scanProposal(q.QueryRowContext(ctx, "SELECT "+proposalColumns+
-		" FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?", id))
+	p, err := scanProposal(q.QueryRowContext(ctx, "SELECT "+proposalColumns+" FROM proposals WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, apperr.NotFoundf("no proposal %d", id)
 	}
@@ -47,12 +49,18 @@ func getProposal(ctx context.Context, q queryer, id int64) (campaign.Proposal, e
 func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audit.Actor) (campaign.Proposal, error) {
 	var out campaign.Proposal
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := getCampaign(ctx, tx, p.Slug); err != nil {
+		if p.Kind != campaign.KindCreate {
+			if _, err := getCampaign(ctx, tx, p.Slug); err != nil {
+				return err
+			}
+		}
+		change, err := store.FieldsColumn(p.Fields)
+		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (campaign_id, target, kind, base_version, proposer, proposer_role, run_at, status, approver, created_at)
-			SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM campaigns WHERE slug = ?`,
-			p.Target, p.Kind, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, formatTime(p.CreatedAt), p.Slug)
+		res, err := tx.ExecContext(ctx, `INSERT INTO proposals (slug, target, kind, change, base_version, proposer, proposer_role, run_at, status, approver, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Slug, p.Target, p.Kind, change, p.BaseVersion, p.Proposer, p.ProposerRole, nullTime(p.RunAt), p.Status, p.Approver, formatTime(p.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -65,7 +73,7 @@ func (s *Store) CreateProposal(ctx context.Context, p campaign.Proposal, by audi
 		}
 		e := audit.New(by, "proposal.create", p.Slug, nil, store.ProposalState(out))
 		e.At = p.CreatedAt
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }
@@ -77,13 +85,13 @@ func (s *Store) Proposal(ctx context.Context, id int64) (campaign.Proposal, erro
 
 // Proposals implements campaign.Store.
 func (s *Store) Proposals(ctx context.Context, status string) ([]campaign.Proposal, error) {
-	q := "SELECT " + proposalColumns + " FROM proposals p JOIN campaigns c ON c.id = p.campaign_id"
+	q := "SELECT " + proposalColumns + " FROM proposals"
 	var args []any
 	if status != "" {
-		q += " WHERE p.status = ?"
+		q += " WHERE status = ?"
 		args = append(args, status)
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY p.id DESC LIMIT 1000", args...)
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY id DESC LIMIT 1000", args...)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -126,7 +134,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, status, reason str
 		if status == campaign.Approved {
 			e.Approval = by.Name
 		}
-		return appendAudit(ctx, tx, e)
+		return s.appendAudit(ctx, tx, e)
 	})
 	return out, err
 }

@@ -22,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 )
@@ -34,6 +35,7 @@ var migrations embed.FS
 type Store struct {
 	db   *sql.DB
 	path string
+	key  audit.Key // seals the audit trail; never stored in the database
 }
 
 var (
@@ -67,26 +69,92 @@ func dsn(path string) string {
 }
 
 // Open opens (creating if needed) the database file at path, with its
-// directory, and brings its schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// directory, and brings its schema up to date. key seals the audit trail:
+// every process on the file must use the same one, and Open refuses a
+// trail sealed with another.
+//
+// The file and its -wal and -shm companions are made readable by their
+// owner only (0600), whatever the umask: they hold password hashes and
+// the audit trail.
+func Open(ctx context.Context, path string, key audit.Key) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
+	}
+	if key.IsZero() {
+		return nil, errors.New("sqlite: no audit key")
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
 		}
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, key: key}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
+	if err := s.checkAuditKey(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if err := privateCompanions(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	return s, nil
+}
+
+// createPrivate creates the database file, empty and 0600, before the
+// driver opens it: SQLite would create it 0644 (less the umask), and
+// creates -wal and -shm with the main file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// A umask can only take bits away from 0600; set it anyway, so the
+	// mode does not depend on the environment at all.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// privateCompanions gives the -wal and -shm files no more access than the
+// database file itself: SQLite copies the mode when it creates them, but
+// a file left by an older version or another tool may be wider.
+func privateCompanions(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	want := fi.Mode().Perm()
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		ci, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if ci.Mode().Perm()&^want != 0 {
+			if err := os.Chmod(p, ci.Mode().Perm()&want); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -94,6 +162,10 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// keyedAuditMigration is the migration after which the audit trail is
+// sealed with the key; its transaction appends the seal entry.
+const keyedAuditMigration = 20
 
 // migrate applies, in order, every embedded migration newer than the
 // database's user_version, each in its own transaction together with the
@@ -123,6 +195,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if n == keyedAuditMigration {
+				if err := s.sealAudit(ctx, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", name, err)
+				}
 			}
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n))
 			return err

@@ -18,7 +18,7 @@ import (
 
 func open(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path, storetest.Key())
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -62,13 +62,13 @@ func TestPragmas(t *testing.T) {
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.db")
 	ctx := context.Background()
-	s1, err := sqlite.Open(ctx, path)
+	s1, err := sqlite.Open(ctx, path, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
 	c := campaign.Campaign{Slug: "bnv", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Redirect, CreatedAt: now, UpdatedAt: now}
-	if err := s1.CreateCampaign(ctx, c, audit.Actor{Name: "x"}); err != nil {
+	if _, err := s1.Apply(ctx, campaign.Change{Kind: campaign.KindCreate, State: c, At: now}, audit.Actor{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	s1.Close()
@@ -93,7 +93,7 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 	go a.Watch(ctx, func(slug string) { changed <- slug })
 	<-changed // the initial call
 	now := time.Now().UTC()
-	if err := b.CreateCampaign(ctx, campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", Version: 1, QRMode: campaign.Direct, CreatedAt: now, UpdatedAt: now}, audit.Actor{Name: "cli"}); err != nil {
+	if _, err := b.Apply(ctx, campaign.Change{Kind: campaign.KindCreate, State: campaign.Campaign{Slug: "x", Title: "t", Caption: "c", Target: "https://zalo.me/1", QRMode: campaign.Direct}, At: now}, audit.Actor{Name: "cli"}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -111,7 +111,7 @@ func TestWatchSeesOtherProcessWrites(t *testing.T) {
 func TestOpenRefusesBadPaths(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"", dir} {
-		if s, err := sqlite.Open(context.Background(), p); err == nil {
+		if s, err := sqlite.Open(context.Background(), p, storetest.Key()); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded, want an error", p)
 		}
