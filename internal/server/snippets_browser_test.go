@@ -334,6 +334,7 @@ func TestBudget(t *testing.T) {
 		firsts = append(firsts, load(with))
 	}
 	first, again := median(firsts), median(returns)
+	least := min(firsts[0], returns[0]) // sorted by median
 
 	js := e.fetch(t, "/embed.js")
 	var gz bytes.Buffer
@@ -341,8 +342,8 @@ func TestBudget(t *testing.T) {
 	zw.Write(js)
 	zw.Close()
 	msg := fmt.Sprintf("first visit %d requests, %d bytes (script %d bytes, %d gzipped); return visits %d requests; "+
-		"main-thread time of the script (median of 5, as it times itself): %.2f ms on a first visit, %.2f ms on a return visit; one more badge %.2f ms; CLS %.4f",
-		reqs, body, len(js), gz.Len(), reqs2, first, again, scan, cls)
+		"main-thread time of the script (as it times itself; median of 5): %.2f ms on a first visit, %.2f ms on a return visit, least %.2f ms; one more badge %.2f ms; CLS %.4f",
+		reqs, body, len(js), gz.Len(), reqs2, first, again, least, scan, cls)
 	t.Log(msg)
 	report(t, e, "budget of the recommended snippet", msg)
 	if reqs != 2 || reqs2 != 0 || cls != 0 {
