@@ -6,7 +6,8 @@ package static
 import "embed"
 
 // FS holds the templates (*.html), the stylesheets (*.css), the page
-// script and the embed script (*.js).
+// script, the source of the embed script (*.js), the icon, and every
+// released embed script, frozen as served (embed/released/v{N}.js).
 //
-//go:embed *.html *.css *.js
+//go:embed *.html *.css *.js *.svg embed/released/*.js
 var FS embed.FS

@@ -206,11 +206,18 @@ func (a *App) Server() (*server.Server, error) {
 			Compliance: a.Compliance,
 			Audit:      a.Store,
 			Store:      a.Store,
+			Embeds:     embedScripts(a.Store),
 			Metrics:    a.Metrics,
 			Log:        a.Log,
 		})
 	})
 	return a.srv, a.srvErr
+}
+
+// embedScripts is the store's memory of embed scripts offered; both stores have one.
+func embedScripts(st store.Store) server.EmbedScripts {
+	es, _ := st.(server.EmbedScripts)
+	return es
 }
 
 // Handler returns the root HTTP handler, for tests that drive it directly.

@@ -1,72 +1,139 @@
 package server
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/tdewolff/minify/v2"
-	"github.com/tdewolff/minify/v2/js"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/compliance"
-	"github.com/oabadge/oabadge/static"
+	"github.com/oabadge/oabadge/internal/embedscript"
 )
 
-// EmbedVersion numbers the embed script's interface (its data attributes).
-// The versioned file name also carries a hash of the bytes, so any change
-// of the script, or of the public URL written into it, gets a new name.
-const EmbedVersion = 1
+// EmbedScripts is what the server needs of a store to keep pinned embed
+// scripts answering: remember each script offered, and find one by name.
+type EmbedScripts interface {
+	OfferEmbedScript(ctx context.Context, sc embedscript.Script) (embedscript.Script, error)
+	EmbedScript(ctx context.Context, name string) (embedscript.Script, error)
+}
 
-// embedScript is the embed script as served: minified, with the public URL
-// written in, and its validators computed once.
+// releases returns the frozen releases built for a public URL. Tests
+// replace it to play a later binary with a changed script.
+var releases = embedscript.Releases
+
+// embedScript is an embed script as served, with its validators computed once.
 type embedScript struct {
 	body      []byte
 	name      string // v{N}-{hash}.js, served immutable under /embed/
-	integrity string // Subresource Integrity value for the versioned file
+	integrity string // Subresource Integrity value
 	etag      []string
 	length    []string
 }
 
-// buildEmbed prepares static/embed.js for publicURL. The URL is written as
-// a JSON string literal, which is also a valid, escaped JavaScript string.
-func buildEmbed(publicURL string) (*embedScript, error) {
-	src, err := static.FS.ReadFile("embed.js")
-	if err != nil {
-		return nil, err
-	}
-	lit, err := json.Marshal(publicURL)
-	if err != nil {
-		return nil, err
-	}
-	src = bytes.Replace(src, []byte(`"{{PUBLIC_URL}}"`), lit, 1)
-	src = bytes.Replace(src, []byte(`"{{VERSION}}"`), []byte(strconv.Quote(strconv.Itoa(EmbedVersion))), 1)
-	m := minify.New()
-	var out bytes.Buffer
-	if err := js.Minify(m, &out, bytes.NewReader(src), nil); err != nil {
-		return nil, fmt.Errorf("minifying embed.js: %w", err)
-	}
-	body := out.Bytes()
-	sum := sha256.Sum256(body)
-	sri := sha512.Sum384(body)
+func newEmbedScript(sc embedscript.Script) *embedScript {
+	sum := sha256.Sum256(sc.Body)
 	return &embedScript{
-		body:      body,
-		name:      fmt.Sprintf("v%d-%s.js", EmbedVersion, hex.EncodeToString(sum[:5])),
-		integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
+		body:      sc.Body,
+		name:      sc.Name,
+		integrity: sc.Integrity,
 		etag:      []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`},
-		length:    []string{strconv.Itoa(len(body))},
-	}, nil
+		length:    []string{strconv.Itoa(len(sc.Body))},
+	}
 }
 
 // URL returns the absolute URL of the versioned script.
 func (e *embedScript) URL(base string) string { return base + "/embed/" + e.name }
+
+// embedSet is every embed script the server answers for: the frozen
+// releases built for the public URL, in memory, and whatever the store
+// remembers from earlier binaries and public URLs, read on first request.
+type embedSet struct {
+	newest  *embedScript // offered by the page and served at /embed.js
+	store   EmbedScripts // nil: the releases in memory only
+	log     *slog.Logger
+	now     func() time.Time
+	offered atomic.Bool // every release is in the store
+
+	mu     sync.RWMutex
+	byName map[string]*embedScript // bounded: releases, and names the store holds
+}
+
+// newEmbedSet builds the releases for publicURL and offers them to the
+// store. A store that does not answer now is tried again when the page
+// next offers a snippet.
+func newEmbedSet(publicURL string, st EmbedScripts, log *slog.Logger) (*embedSet, error) {
+	rs, err := releases(publicURL)
+	if err != nil {
+		return nil, err
+	}
+	set := &embedSet{store: st, log: log, now: time.Now, byName: map[string]*embedScript{}}
+	for _, r := range rs {
+		set.byName[r.Name] = newEmbedScript(r)
+	}
+	set.newest = set.byName[rs[len(rs)-1].Name]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	set.offer(ctx)
+	return set, nil
+}
+
+// offer stores every release not stored yet, so their names answer after
+// an upgrade or a change of the public URL too.
+func (e *embedSet) offer(ctx context.Context) {
+	if e.store == nil || e.offered.Load() {
+		return
+	}
+	e.mu.RLock()
+	list := make([]*embedScript, 0, len(e.byName))
+	for _, s := range e.byName {
+		list = append(list, s)
+	}
+	e.mu.RUnlock()
+	for _, s := range list {
+		sc := embedscript.Script{Name: s.name, Body: s.body, Integrity: s.integrity, FirstOffered: e.now().UTC()}
+		if _, err := e.store.OfferEmbedScript(ctx, sc); err != nil {
+			e.log.Warn("remembering an embed script failed; trying again later", "name", s.name, "err", err)
+			return
+		}
+	}
+	e.offered.Store(true)
+}
+
+// lookup returns the script named name: a release, or one the store
+// remembers. Names that are not v{N}-{hash}.js never reach the store.
+func (e *embedSet) lookup(ctx context.Context, name string) (*embedScript, error) {
+	e.mu.RLock()
+	s := e.byName[name]
+	e.mu.RUnlock()
+	if s != nil {
+		return s, nil
+	}
+	if _, ok := embedscript.Release(name); !ok || e.store == nil {
+		return nil, errNoScript
+	}
+	sc, err := e.store.EmbedScript(ctx, name)
+	if apperr.KindOf(err) == apperr.NotFound {
+		return nil, errNoScript
+	}
+	if err != nil {
+		return nil, err
+	}
+	s = newEmbedScript(sc)
+	e.mu.Lock()
+	e.byName[name] = s
+	e.mu.Unlock()
+	return s, nil
+}
+
+var errNoScript = apperr.NotFoundf("no such embed script; the page at / offers the current one")
 
 var (
 	valJSType       = []string{"text/javascript; charset=utf-8"}
@@ -75,34 +142,37 @@ var (
 	valFrameCSPBase = "default-src 'none'; base-uri 'none'; form-action 'none'"
 )
 
-// embedJS serves GET /embed.js, the always-current script, with a short
-// cache so portals that do not pin it get changes within minutes.
+// embedJS serves GET /embed.js, the newest script, with a short cache so
+// portals that do not pin it get changes within minutes.
 func (s *Server) embedJS(c echo.Context) error {
-	return s.writeScript(c, valEmbedShort)
+	return s.writeScript(c, s.embeds.newest, valEmbedShort)
 }
 
-// embedVersioned serves GET /embed/{name}: the current versioned script,
-// cacheable forever, which the webmaster page pins with its SRI hash.
+// embedVersioned serves GET /embed/{name}: any script ever offered,
+// cacheable forever. Its errors carry the CORS header too, so a page that
+// loads it with crossorigin="anonymous" sees a 404 as a 404.
 func (s *Server) embedVersioned(c echo.Context) error {
-	if c.Param("file") != s.embed.name {
-		return apperr.NotFoundf("no such embed script; the current one is /embed/%s", s.embed.name)
+	c.Response().Header()["Access-Control-Allow-Origin"] = valAnyOrigin
+	sc, err := s.embeds.lookup(c.Request().Context(), c.Param("file"))
+	if err != nil {
+		return err
 	}
-	return s.writeScript(c, valImmutable)
+	return s.writeScript(c, sc, valImmutable)
 }
 
-func (s *Server) writeScript(c echo.Context, cacheControl []string) error {
+func (s *Server) writeScript(c echo.Context, sc *embedScript, cacheControl []string) error {
 	if c.Request().Method == http.MethodGet {
 		s.count(c, compliance.Script, "")
 	}
 	h := c.Response().Header()
 	h["Content-Type"] = valJSType
 	h["Cache-Control"] = cacheControl
-	h["Etag"] = s.embed.etag
+	h["Etag"] = sc.etag
 	h["Access-Control-Allow-Origin"] = valAnyOrigin // for crossorigin="anonymous" and SRI
 	h["Cross-Origin-Resource-Policy"] = valCORP
-	if etagMatch(c.Request().Header["If-None-Match"], s.embed.etag[0]) {
+	if etagMatch(c.Request().Header["If-None-Match"], sc.etag[0]) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	h["Content-Length"] = s.embed.length
-	return c.Blob(http.StatusOK, valJSType[0], s.embed.body)
+	h["Content-Length"] = sc.length
+	return c.Blob(http.StatusOK, valJSType[0], sc.body)
 }

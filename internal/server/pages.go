@@ -5,7 +5,10 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,120 +24,49 @@ var (
 	frameTmpl = template.Must(template.ParseFS(static.FS, "frame.html"))
 )
 
-// pageText is the webmaster page's wording in one language.
-type pageText struct {
-	Lang, Other, OtherName                    string
-	Heading, Lead, Empty                      string
-	Campaign, Layout, Size, Theme, Apply      string
-	Preview, Target, Version, Download, Print string
-	Posters, Bleed                            string
-	AgencyLine, Paper, MakePoster             string
-	Snippets, Copy, Copied                    string
-	ScriptTitle, ScriptHelp                   string
-	ReservedTitle, ReservedHelp               string
-	ImgTitle, ImgHelp, FrameTitle, FrameHelp  string
-	CSPHeading, CSPLead                       string
-	LayoutNames, ThemeNames                   map[string]string
-	CMS                                       []cmsNote
-}
-
-type cmsNote struct{ Name, Note string }
-
-// texts holds the page's wording; Vietnamese is the default.
-var texts = map[string]pageText{
-	"vi": {
-		Lang: "vi", Other: "en", OtherName: "English",
-		Heading:  "Gắn mã QR Zalo OA lên cổng thông tin",
-		Lead:     "Chọn chiến dịch, kiểu và kích thước, rồi dán một trong các đoạn mã dưới đây vào trang chủ. Khi quản trị viên đổi đường dẫn Zalo OA, mã QR trên mọi trang sẽ tự cập nhật.",
-		Empty:    "Chưa có chiến dịch nào.",
-		Campaign: "Chiến dịch", Layout: "Kiểu", Size: "Chiều rộng", Theme: "Màu", Apply: "Áp dụng",
-		Preview: "Xem trước", Target: "Đích", Version: "phiên bản", Download: "Tải ảnh", Print: "để in",
-		Posters: "Áp phích PDF cho Bộ phận Một cửa", Bleed: "có lề xén cho nhà in",
-		AgencyLine: "Tên cơ quan in trên áp phích", Paper: "Khổ giấy", MakePoster: "Tạo áp phích",
-		Snippets: "Đoạn mã để dán", Copy: "Sao chép", Copied: "Đã sao chép",
-		ScriptTitle:   "1. Mã nhúng (khuyên dùng)",
-		ScriptHelp:    "Dán vào nơi muốn hiện mã QR. Tập lệnh được ghim bằng mã toàn vẹn (SRI), chạy trong Shadow DOM nên không ảnh hưởng giao diện trang; trình duyệt không chạy JavaScript sẽ hiện ảnh thay thế.",
-		ReservedTitle: "2. Mã nhúng giữ sẵn chỗ",
-		ReservedHelp:  "Như trên, nhưng khung giữ sẵn đúng kích thước nên trang không xê dịch chút nào. Dùng khi trình soạn thảo của CMS giữ nguyên thuộc tính style.",
-		ImgTitle:      "3. Chỉ HTML, không JavaScript",
-		ImgHelp:       "Cho ô HTML không cho phép tập lệnh: một liên kết quanh một ảnh.",
-		FrameTitle:    "4. Khung iframe",
-		FrameHelp:     "Cho CMS chỉ cho nhúng iframe. Khung được cô lập (sandbox): chỉ được mở liên kết ở thẻ mới.",
-		CSPHeading:    "Chính sách bảo mật nội dung (CSP)",
-		CSPLead:       "Nếu cổng thông tin gửi tiêu đề Content-Security-Policy, thêm nguồn của máy chủ này vào các chỉ thị tương ứng (img-src cho ảnh, script-src cho mã nhúng, frame-src cho iframe), giữ nguyên các nguồn đang có:",
-		LayoutNames:   map[string]string{"badge": "Mã QR kèm chú thích", "qr": "Chỉ mã QR", "card": "Thẻ ngang (từ 256 px)"},
-		ThemeNames:    map[string]string{"light": "Sáng", "dark": "Tối", "mono": "Đen trắng (in ấn)", "auto": "Theo máy người xem (chỉ mã nhúng)"},
-		CMS: []cmsNote{
-			{"NukeViet", "CSP của NukeViet 4.x được cấu hình trong phần quản trị, mục cấu hình bảo mật (thiết lập CSP); thêm nguồn trên vào các chỉ thị img-src, script-src, frame-src. Dán đoạn mã vào một khối (block) HTML ở trang chủ."},
-			{"WordPress", "WordPress không tự đặt CSP; nếu máy chủ web hoặc một plugin bảo mật đặt tiêu đề này, thêm nguồn trên ở đó. Dán đoạn mã vào khối “HTML tùy chỉnh” (Custom HTML) của widget hoặc trình soạn thảo."},
-			{"Joomla", "Joomla 4 và 5: Hệ thống → Plugin → “System - HTTP Headers”, thẻ Content Security Policy, thêm nguồn trên vào các chỉ thị tương ứng. Dán đoạn mã vào một module “Custom” ở chế độ soạn thảo mã."},
-		},
-	},
-	"en": {
-		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
-		Heading:  "Put the Zalo OA QR badge on your portal",
-		Lead:     "Choose a campaign, layout and size, then paste one of the snippets below into the homepage. When an admin changes the Zalo OA link, the QR code on every portal follows.",
-		Empty:    "No campaigns yet.",
-		Campaign: "Campaign", Layout: "Layout", Size: "Width", Theme: "Theme", Apply: "Apply",
-		Preview: "Preview", Target: "Target", Version: "version", Download: "Download", Print: "for print",
-		Posters: "PDF posters for one-stop desks", Bleed: "with bleed for print shops",
-		AgencyLine: "Agency line printed on the poster", Paper: "Paper", MakePoster: "Make the poster",
-		Snippets: "Snippets to paste", Copy: "Copy", Copied: "Copied",
-		ScriptTitle:   "1. Script (recommended)",
-		ScriptHelp:    "Paste it where the badge should appear. The script is pinned with Subresource Integrity and renders in a Shadow DOM, so it cannot disturb the page; browsers without JavaScript show the fallback image.",
-		ReservedTitle: "2. Script with reserved space",
-		ReservedHelp:  "As above, but the box is reserved by the markup itself, so the page does not move at all. Use it when the CMS editor keeps style attributes.",
-		ImgTitle:      "3. HTML only, no JavaScript",
-		ImgHelp:       "For HTML boxes that allow no scripts: a link around an image.",
-		FrameTitle:    "4. Iframe",
-		FrameHelp:     "For CMSs that only allow iframes. The frame is sandboxed: all it may do is open the link in a new tab.",
-		CSPHeading:    "Content Security Policy",
-		CSPLead:       "If the portal sends a Content-Security-Policy header, add this server's origin to the matching directives (img-src for the image, script-src for the script, frame-src for the iframe), keeping the sources already there:",
-		LayoutNames:   map[string]string{"badge": "Code with caption", "qr": "Code only", "card": "Wide card (256 px and up)"},
-		ThemeNames:    map[string]string{"light": "Light", "dark": "Dark", "mono": "Black and white (print)", "auto": "Follow the visitor (script only)"},
-		CMS: []cmsNote{
-			{"NukeViet", "NukeViet 4.x configures its CSP in the admin area, under the security settings (CSP settings); add the origin above to img-src, script-src and frame-src. Paste the snippet into an HTML block on the homepage."},
-			{"WordPress", "WordPress sets no CSP itself; if the web server or a security plugin sends one, add the origin there. Paste the snippet into a Custom HTML block or widget."},
-			{"Joomla", "Joomla 4 and 5: System → Plugins → “System - HTTP Headers”, Content Security Policy tab; add the origin to the matching directives. Paste the snippet into a Custom module in code view."},
-		},
-	},
-}
-
-type option struct {
-	Value, Label string
-	Selected     bool
-}
-
-type snippetView struct {
-	ID, Title, Help, Code string
-}
-
-type downloads struct{ SVG, PNG, PNG2x, Print string }
-
 // pageQuery is what the webmaster page was asked for.
 type pageQuery struct {
-	lang, slug, theme string
-	v                 badge.Variant
+	lang, slug, theme, cms, align string
+	v                             badge.Variant
+	policy, cspForm               string // the CSP merge form
 }
 
+// maxPolicy bounds the policy pasted into the page's CSP form, which
+// travels in the URL: its request must stay under the server's 16 KiB
+// header limit.
+const maxPolicy = 8 << 10
+
 // parsePageQuery reads the page's controls. Unknown values are refused; a
-// card narrower than it can be is widened, since the controls change one
-// value at a time and the page must not fail between two changes.
+// size the layout does not offer becomes the nearest one it does, since
+// the controls change one value at a time and the page must not fail
+// between two changes.
 func parsePageQuery(q url.Values) (pageQuery, string) {
-	p := pageQuery{lang: q.Get("lang"), slug: q.Get("c"), theme: "light", v: badge.DefaultVariant(badge.SVG)}
+	p := pageQuery{lang: q.Get("lang"), slug: q.Get("c"), theme: "light", cms: q.Get("cms"), v: badge.DefaultVariant(badge.SVG)}
 	if _, ok := texts[p.lang]; !ok {
 		p.lang = "vi"
 	}
-	var ok bool
-	if s := q.Get("size"); s != "" {
-		if p.v.Size, ok = badge.ParseSize(s); !ok {
-			return p, msgSize
-		}
+	if _, ok := cmsGuides[p.cms]; !ok {
+		p.cms = "other"
 	}
+	var ok bool
 	if s := q.Get("layout"); s != "" {
 		if p.v.Layout, ok = badge.ParseLayout(s); !ok {
 			return p, msgLayout
 		}
+	}
+	offered := badge.OfferedSizes(p.v.Layout)
+	p.v.Size = offered[0]
+	if p.v.Layout == badge.LayoutBadge || p.v.Layout == badge.LayoutQR {
+		if slices.Contains(offered, 192) {
+			p.v.Size = 192
+		}
+	}
+	if s := q.Get("size"); s != "" {
+		n, ok := badge.ParseSize(s)
+		if !ok {
+			return p, msgSize
+		}
+		p.v.Size = nearest(offered, n)
 	}
 	if s := q.Get("theme"); s != "" {
 		if _, ok := badge.ParseTheme(s); !ok && s != "auto" {
@@ -142,14 +74,58 @@ func parsePageQuery(q url.Values) (pageQuery, string) {
 		}
 		p.theme = s
 	}
-	if p.v.Layout == badge.LayoutCard && p.v.Size < badge.MinCardSize {
-		p.v.Size = badge.MinCardSize
+	p.align = q.Get("align")
+	if !slices.Contains(aligns, p.align) {
+		return p, "align must be one of start, center, end"
+	}
+	p.policy = q.Get("policy")
+	if len(p.policy) > maxPolicy {
+		return p, "the policy is longer than " + strconv.Itoa(maxPolicy) + " bytes"
+	}
+	p.cspForm = q.Get("form")
+	if _, ok := cspNeeds[p.cspForm]; !ok {
+		p.cspForm = cmsGuides[p.cms].order[0]
 	}
 	return p, ""
 }
 
-// index serves the webmaster page: pick a campaign, layout, size and theme,
-// see the badge, copy a snippet and the CSP lines the portal needs.
+// nearest returns the smallest of sizes at least n, else the largest.
+func nearest(sizes []int, n int) int {
+	for _, s := range sizes {
+		if s >= n {
+			return s
+		}
+	}
+	return sizes[len(sizes)-1]
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// snippetView is one form of the snippet as the page shows it.
+type snippetView struct {
+	ID, Form, Title, Help, Code string
+	Steps                       []string
+	Recommended                 bool
+}
+
+type downloads struct{ SVG, PNG, PNG2x, Print string }
+
+// cspView is the CSP section: which directives each form needs, the
+// portal's steps, and the merged policy when one was pasted.
+type cspView struct {
+	Origin, Policy, Merged string
+	Asked                  bool
+	Forms                  []option
+	Needs                  []string // one line per form
+	Steps                  []string
+}
+
+// index serves the webmaster page: pick the CMS, a campaign, layout, size,
+// theme and alignment, see the badge, copy the snippet that survives the
+// CMS, with its steps, and the CSP lines the portal needs.
 func (s *Server) index(c echo.Context) error {
 	p, msg := parsePageQuery(c.QueryParams())
 	if msg != "" {
@@ -161,22 +137,32 @@ func (s *Server) index(c echo.Context) error {
 		T            pageText
 		Campaigns    []campaign.Campaign
 		Sel          campaign.Campaign
+		ReadableURL  string
+		CMSs         []option
 		Layouts      []option
 		Sizes        []option
 		Themes       []option
+		Aligns       []option
 		Link         string
 		ImageURL     string
 		Width        int
 		Height       int
 		Downloads    downloads
+		CMSName      string
 		Snippets     []snippetView
-		CSP          string
+		CSP          cspView
+		Follow       string
+		Hidden       map[string]string
 		OtherLangURL string
 	}{T: t, Campaigns: list}
 
 	other := c.QueryParams()
 	other.Set("lang", t.Other)
 	data.OtherLangURL = "/?" + other.Encode()
+	for _, k := range cmsOrder {
+		data.CMSs = append(data.CMSs, option{k, t.CMSNames[k], k == p.cms})
+	}
+	data.Follow = followText(t, s.cfg.CacheMaxAge)
 	if len(list) > 0 {
 		data.Sel = list[0]
 		if p.slug != "" {
@@ -186,36 +172,73 @@ func (s *Server) index(c echo.Context) error {
 			}
 			data.Sel = sel
 		}
+		data.ReadableURL = badge.ReadableURL(data.Sel.Target)
 		for _, l := range []badge.Layout{badge.LayoutBadge, badge.LayoutQR, badge.LayoutCard} {
 			data.Layouts = append(data.Layouts, option{l.String(), t.LayoutNames[l.String()], l == p.v.Layout})
 		}
-		for _, size := range badge.Sizes {
-			if p.v.Layout == badge.LayoutCard && size < badge.MinCardSize || size == badge.PrintSize {
-				continue
-			}
+		for _, size := range badge.OfferedSizes(p.v.Layout) {
 			data.Sizes = append(data.Sizes, option{strconv.Itoa(size), strconv.Itoa(size) + " px", size == p.v.Size})
 		}
 		for _, th := range []string{"light", "dark", "mono", "auto"} {
 			data.Themes = append(data.Themes, option{th, t.ThemeNames[th], th == p.theme})
 		}
-		sn := snippet{base: s.cfg.PublicURL, slug: data.Sel.Slug, label: data.Sel.Caption, v: p.v, theme: p.theme}
+		for _, a := range aligns {
+			data.Aligns = append(data.Aligns, option{a, t.AlignNames[a], a == p.align})
+		}
+		sn := snippet{base: s.cfg.PublicURL, slug: data.Sel.Slug, label: data.Sel.Caption, v: p.v, theme: p.theme, align: p.align}
 		data.Link = sn.link()
 		data.ImageURL = sn.imageURL()
 		data.Width, data.Height = p.v.Dimensions()
 		img := s.cfg.PublicURL + "/b/" + data.Sel.Slug
+		pngQuery := canonicalQuery(p.v, sn.fileTheme())
 		data.Downloads = downloads{
 			SVG:   sn.imageURL(),
-			PNG:   img + ".png?size=" + strconv.Itoa(p.v.Size) + "&layout=" + p.v.Layout.String() + "&theme=" + pngTheme(p.theme),
-			PNG2x: img + ".png?size=" + strconv.Itoa(p.v.Size) + "&layout=" + p.v.Layout.String() + "&theme=" + pngTheme(p.theme) + "&dpr=2",
-			Print: img + ".png?size=" + strconv.Itoa(badge.PrintSize) + "&layout=" + p.v.Layout.String() + "&theme=mono",
+			PNG:   img + ".png?" + pngQuery,
+			PNG2x: img + ".png?" + pngQuery + "&dpr=2",
+			Print: img + ".png?" + canonicalQuery(badge.Variant{Layout: p.v.Layout, Size: badge.PrintSize}, "mono"),
 		}
-		data.Snippets = []snippetView{
-			{"snippet-script", t.ScriptTitle, t.ScriptHelp, sn.script(s.embed)},
-			{"snippet-reserved", t.ReservedTitle, t.ReservedHelp, sn.reserved(s.embed)},
-			{"snippet-img", t.ImgTitle, t.ImgHelp, sn.img()},
-			{"snippet-iframe", t.FrameTitle, t.FrameHelp, sn.iframe()},
+		s.embeds.offer(c.Request().Context()) // a no-op once every release is stored
+		o := origin(s.cfg.PublicURL)
+		fill := strings.NewReplacer("{ORIGIN}", o, "{HOST}", hostOf(o))
+		subst := func(lines []string) []string {
+			out := make([]string, len(lines))
+			for i, l := range lines {
+				out[i] = fill.Replace(l)
+			}
+			return out
 		}
-		data.CSP = joinLines(cspLines(s.cfg.PublicURL))
+		t.CSPLead = fill.Replace(t.CSPLead)
+		data.T = t
+		guide := cmsGuides[p.cms]
+		data.CMSName = t.CMSNames[p.cms]
+		for i, form := range guide.order {
+			f := t.Forms[form]
+			data.Snippets = append(data.Snippets, snippetView{
+				ID: "snippet-" + form, Form: form, Title: strconv.Itoa(i+1) + ". " + f.Title, Help: f.Help,
+				Code: sn.code(form, s.embeds.newest), Steps: subst(t.Steps[p.cms+"/"+form]), Recommended: i == 0,
+			})
+		}
+		data.CSP = cspView{Origin: o, Policy: p.policy, Asked: p.policy != "", Steps: subst(t.Steps[p.cms+"/csp"])}
+		for _, form := range guide.order {
+			data.CSP.Forms = append(data.CSP.Forms, option{form, t.Forms[form].Title, form == p.cspForm})
+			data.CSP.Needs = append(data.CSP.Needs, t.Forms[form].Title+": "+strings.Join(cspNeeds[form], ", "))
+		}
+		if data.CSP.Asked {
+			form, err := compliance.ParseForm(p.cspForm)
+			if err == nil {
+				data.CSP.Merged, err = compliance.MergeCSP(p.policy, s.cfg.PublicURL, form)
+			}
+			switch {
+			case err != nil:
+				// A policy no source can open (strict-dynamic, a sandbox
+				// without scripts): say why, on the page.
+				data.CSP.Merged = apperr.Message(err)
+			case data.CSP.Merged == "":
+				data.CSP.Merged = t.NoPolicy
+			}
+		}
+		data.Hidden = map[string]string{"lang": p.lang, "cms": p.cms, "c": data.Sel.Slug, "layout": p.v.Layout.String(),
+			"size": strconv.Itoa(p.v.Size), "theme": p.theme, "align": p.align}
 	}
 	var b bytes.Buffer
 	if err := indexTmpl.Execute(&b, data); err != nil {
@@ -225,11 +248,22 @@ func (s *Server) index(c echo.Context) error {
 	return c.HTMLBlob(http.StatusOK, b.Bytes())
 }
 
-func pngTheme(theme string) string {
-	if theme == "auto" {
-		return "light"
+// hostOf returns the host of an origin, as NukeViet's trusted domains list it.
+func hostOf(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return origin
 	}
-	return theme
+	return u.Hostname()
+}
+
+// followText says how fast portals follow a rotation, from the badge
+// images' cache lifetime: a browser keeps a badge for max-age, then shows
+// it once more while it fetches the new one (stale-while-revalidate).
+func followText(t pageText, maxAge time.Duration) string {
+	age := int(maxAge / time.Second)
+	swr := max(60, age)
+	return strings.ReplaceAll(t.Follow, "{N}", strconv.Itoa((age+swr+59)/60))
 }
 
 func setPageHeaders(c echo.Context) {
@@ -257,9 +291,9 @@ func (s *Server) frame(c echo.Context) error {
 	w, h := v.Dimensions()
 	var b bytes.Buffer
 	if err := frameTmpl.Execute(&b, struct {
-		Base, Label, Link, ImageURL string
-		Width, Height               int
-	}{s.cfg.PublicURL, x.Caption, sn.link(), sn.imageURL(), w, h}); err != nil {
+		Base, Label, Title, Link, ImageURL string
+		Width, Height                      int
+	}{s.cfg.PublicURL, x.Caption, x.Title, sn.link(), sn.imageURL(), w, h}); err != nil {
 		return err
 	}
 	if c.Request().Method == http.MethodGet {
@@ -272,8 +306,8 @@ func (s *Server) frame(c echo.Context) error {
 	return c.HTMLBlob(http.StatusOK, b.Bytes())
 }
 
-// staticFile serves the page assets: stylesheets and the page script. The
-// embed script is served by its own routes, with the public URL written in.
+// staticFile serves the page assets: stylesheets, the page script and the
+// icon. The embed script is served by its own routes.
 func (s *Server) staticFile(c echo.Context) error {
 	name := c.Param("*")
 	var ctype string
@@ -282,6 +316,8 @@ func (s *Server) staticFile(c echo.Context) error {
 		ctype = "text/css; charset=utf-8"
 	case "page.js":
 		ctype = valJSType[0]
+	case "favicon.svg":
+		ctype = "image/svg+xml"
 	default:
 		return apperr.NotFoundf("not found")
 	}
@@ -290,6 +326,9 @@ func (s *Server) staticFile(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
+	if ctype == "image/svg+xml" {
+		h["Content-Security-Policy"] = valImageCSP
+	}
 	h["Cache-Control"] = []string{"public, max-age=3600"}
 	h["Cross-Origin-Resource-Policy"] = valCORP
 	return c.Blob(http.StatusOK, ctype, b)

@@ -58,6 +58,9 @@ type Deps struct {
 	Store      Pinger
 	Metrics    *metrics.Metrics
 	Log        *slog.Logger
+	// Embeds remembers every embed script offered; nil keeps only this
+	// binary's releases, for the current public URL.
+	Embeds EmbedScripts
 }
 
 // Server is the HTTP handler of oabadge: it parses requests, calls one
@@ -80,7 +83,7 @@ type Server struct {
 	hsts              []string
 	frameCSP          []string
 
-	embed *embedScript
+	embeds *embedSet
 
 	costly *rateLimiter // posters and previews, per client address
 }
@@ -94,7 +97,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.costly = newRateLimiter(30, 10)
 	var err error
-	if s.embed, err = buildEmbed(cfg.PublicURL); err != nil {
+	if s.embeds, err = newEmbedSet(cfg.PublicURL, d.Embeds, s.log); err != nil {
 		return nil, err
 	}
 	o := origin(cfg.PublicURL)

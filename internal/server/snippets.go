@@ -4,7 +4,6 @@ import (
 	"html"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/oabadge/oabadge/internal/badge"
 )
@@ -17,58 +16,82 @@ type snippet struct {
 	label string // the accessible name: the caption
 	v     badge.Variant
 	theme string // a badge theme, or "auto" for the script, which follows the visitor
+	align string // "", "start", "center" or "end"
 }
+
+// The snippet forms, in the order a portal that allows everything gets them.
+const (
+	formScript = "script" // the image link, upgraded in place by the script
+	formImg    = "img"    // the image link alone
+	formFrame  = "iframe" // the framed page
+)
+
+// aligns are the alignments offered, "" being the CMS's own.
+var aligns = []string{"", "start", "center", "end"}
 
 func (p snippet) box() (int, int) { return p.v.Dimensions() }
 
-// query names the variant explicitly (size, theme, layout), so a snippet
-// does not change when the campaign's look does. "auto" is the script's
-// own: the files get light.
-func (p snippet) query() string {
-	theme := p.theme
-	if theme == "auto" {
-		theme = badge.ThemeLight.String()
+// fileTheme is the theme the image files get: "auto" is the script's own.
+func (p snippet) fileTheme() string {
+	if p.theme == "auto" {
+		return badge.ThemeLight.String()
 	}
-	q := url.Values{}
-	q.Set("size", strconv.Itoa(p.v.Size))
-	q.Set("theme", theme)
-	q.Set("layout", p.v.Layout.String())
-	return q.Encode()
+	return p.theme
 }
+
+// canonicalQuery names the variant explicitly, in the one parameter order
+// every form (and the embed script) uses, so a page carrying two forms of
+// the same badge fetches it once, and a snippet does not change when the
+// campaign's look does.
+func canonicalQuery(v badge.Variant, theme string) string {
+	return "layout=" + v.Layout.String() + "&size=" + strconv.Itoa(v.Size) + "&theme=" + theme
+}
+
+func (p snippet) query() string { return canonicalQuery(p.v, p.fileTheme()) }
 
 func (p snippet) imageURL() string { return p.base + "/b/" + p.slug + ".svg?" + p.query() }
 
 func (p snippet) link() string { return p.base + "/go/" + p.slug }
 
-// img is the script-free form: a link around an image whose width and
-// height reserve its box.
-func (p snippet) img() string {
+// wrap puts markup in a block of its own, so block themes (WordPress's
+// constrained layout) place it in the content column, aligned as asked.
+func (p snippet) wrap(attrs, inner string) string {
+	if p.align != "" {
+		attrs += ` style="text-align:` + p.align + `"`
+	}
+	return `<div` + attrs + `>` + inner + `</div>`
+}
+
+// imgLink is the link around a sized image: its box is known before the
+// image arrives and it works without JavaScript. With focusInside, the
+// browser's focus ring is drawn inside the badge, where no overflow:hidden
+// of the portal's clips it, in a blue with 3:1 against both the light and
+// the dark badge (a style attribute, which a style-src without
+// 'unsafe-inline' ignores, leaving the browser's own ring).
+func (p snippet) imgLink(focusInside bool) string {
 	w, h := p.box()
-	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer">` +
+	aStyle, imgStyle := "", ""
+	if focusInside {
+		aStyle, imgStyle = ` style="display:inline-block;vertical-align:top;outline-offset:-4px;outline-color:#1a73e8"`, ` style="display:block"`
+	}
+	return `<a href="` + attr(p.link()) + `" target="_blank" rel="noopener noreferrer"` + aStyle + `>` +
 		`<img src="` + attr(p.imageURL()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
-		`" alt="` + attr(p.label) + `"></a>`
+		`" alt="` + attr(p.label) + `"` + imgStyle + `></a>`
 }
 
-func (p snippet) dataAttrs() string {
-	return ` data-oabadge="` + attr(p.slug) + `" data-size="` + strconv.Itoa(p.v.Size) +
-		`" data-theme="` + attr(p.theme) + `" data-layout="` + p.v.Layout.String() +
-		`" data-label="` + attr(p.label) + `"`
-}
+// img is the script-free form.
+func (p snippet) img() string { return p.wrap("", p.imgLink(true)) }
 
-// script is the script form, pinned by Subresource Integrity, with the
-// script-free form as its noscript fallback.
+// script is the recommended form: the image link, which the script
+// upgrades in place (Shadow DOM, the visitor's dark mode, a tap button on
+// phones, its own focus ring) in the same box, so the page does not move;
+// without JavaScript, or with the script removed by the CMS, the image
+// link stays. Without an alignment it has no style attribute, so the
+// strictest style-src has nothing to refuse.
 func (p snippet) script(e *embedScript) string {
-	return `<script async src="` + attr(e.URL(p.base)) + `" integrity="` + e.integrity + `" crossorigin="anonymous"` +
-		p.dataAttrs() + `></script><noscript>` + p.img() + `</noscript>`
-}
-
-// reserved is the script form whose own markup reserves the badge's box,
-// so the page does not move at all when the script runs: for portals
-// whose editor keeps a style attribute.
-func (p snippet) reserved(e *embedScript) string {
-	w, h := p.box()
-	return `<div` + p.dataAttrs() + ` style="display:inline-block;width:` + strconv.Itoa(w) + `px;height:` + strconv.Itoa(h) +
-		`px;vertical-align:top"><noscript>` + p.img() + `</noscript></div>` +
+	attrs := ` data-oabadge="` + attr(p.slug) + `" data-size="` + strconv.Itoa(p.v.Size) +
+		`" data-theme="` + attr(p.theme) + `" data-layout="` + p.v.Layout.String() + `"`
+	return p.wrap(attrs, p.imgLink(false)) +
 		`<script async src="` + attr(e.URL(p.base)) + `" integrity="` + e.integrity + `" crossorigin="anonymous"></script>`
 }
 
@@ -76,9 +99,20 @@ func (p snippet) reserved(e *embedScript) string {
 // new tab and nothing else.
 func (p snippet) iframe() string {
 	w, h := p.box()
-	return `<iframe src="` + attr(p.base+"/e/"+p.slug+"?"+p.query()) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) +
-		`" title="` + attr(p.label) + `" loading="lazy" scrolling="no" frameborder="0"` +
-		` sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>`
+	return p.wrap("", `<iframe src="`+attr(p.base+"/e/"+p.slug+"?"+p.query())+`" width="`+strconv.Itoa(w)+`" height="`+strconv.Itoa(h)+
+		`" title="`+attr(p.label)+`" loading="lazy" style="border:0;vertical-align:top"`+
+		` sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>`)
+}
+
+// code returns the markup of one form.
+func (p snippet) code(form string, e *embedScript) string {
+	switch form {
+	case formScript:
+		return p.script(e)
+	case formFrame:
+		return p.iframe()
+	}
+	return p.img()
 }
 
 func attr(s string) string { return html.EscapeString(s) }
@@ -93,15 +127,11 @@ func origin(publicURL string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// cspLines are the directives a portal's Content-Security-Policy needs to
-// allow this server, one per form of the snippet.
-func cspLines(publicURL string) []string {
-	o := origin(publicURL)
-	return []string{
-		"img-src " + o,
-		"script-src " + o,
-		"frame-src " + o,
-	}
+// cspNeeds names the directives a portal's policy must open to this
+// server for each form, as the page lists them: the script form loads a
+// script and images. compliance.MergeCSP applies the same rule.
+var cspNeeds = map[string][]string{
+	formScript: {"script-src", "img-src"},
+	formImg:    {"img-src"},
+	formFrame:  {"frame-src"},
 }
-
-func joinLines(lines []string) string { return strings.Join(lines, "\n") }

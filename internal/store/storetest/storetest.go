@@ -112,6 +112,8 @@ func auditActions(t *testing.T, s Store) []string {
 func Run(t *testing.T, open Opener) {
 	ctx := context.Background()
 
+	t.Run("EmbedScripts", func(t *testing.T) { embedScripts(t, open) })
+
 	t.Run("CreateAndRead", func(t *testing.T) {
 		s := open(t)
 		want := sample("bnv")
