@@ -37,6 +37,17 @@ func Copy(ctx context.Context, src, dst Store, replace bool) (Copied, error) {
 			return Copied{}, fmt.Errorf("verification: %s has %d rows in the target, %d in the source", table, have[table], n)
 		}
 	}
+	// The target may hold scripts of its own already (a server started on
+	// it offers its current one): every script of the source must be there.
+	names := map[string]bool{}
+	for _, sc := range got.EmbedScripts {
+		names[sc.Name] = true
+	}
+	for _, sc := range d.EmbedScripts {
+		if !names[sc.Name] {
+			return Copied{}, fmt.Errorf("verification: the embed script %s is missing from the target", sc.Name)
+		}
+	}
 	n, err := dst.VerifyAudit(ctx)
 	if err != nil {
 		return Copied{}, fmt.Errorf("verification: %w", err)

@@ -5,6 +5,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/embedscript"
 )
 
 // Dump is a whole store's content, row for row, with the ids and hashes
@@ -23,6 +24,9 @@ type Dump struct {
 	Agencies []compliance.Agency
 	Counts   []compliance.Count
 	Checks   []compliance.Result
+	// EmbedScripts are every embed script ever offered: a pinned
+	// /embed/{name} URL must keep answering after a move to another store.
+	EmbedScripts []embedscript.Script
 }
 
 // Target is one row of a campaign's target history.

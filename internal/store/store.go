@@ -11,6 +11,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/embedscript"
 )
 
 // Store is everything oabadge keeps. Both stores implement all of it and
@@ -21,6 +22,7 @@ type Store interface {
 	auth.Store
 	audit.Reader
 	compliance.Store
+	embedscript.Store
 	Ping(ctx context.Context) error
 	Close() error
 	// Dump reads everything but sessions, for `oabadge migrate`.

@@ -112,7 +112,9 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			return nil, classify(err)
 		}
 	}
-	return d, nil
+	scripts, err := s.EmbedScripts(ctx)
+	d.EmbedScripts = scripts
+	return d, err
 }
 
 // Load implements store.Store.
@@ -174,6 +176,10 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		for _, r := range d.Checks {
 			b.Queue(`INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, r.CheckedAt, store.DetailsColumn(r))
+		}
+		for _, sc := range d.EmbedScripts {
+			b.Queue("INSERT INTO embed_scripts (name, body, integrity, first_offered) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+				sc.Name, sc.Body, sc.Integrity, sc.FirstOffered)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

@@ -5,37 +5,12 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/embedscript"
 )
 
 var _ embedscript.Store = (*Store)(nil)
-
-// embedMigration makes the table. withEmbedTable runs it again for a
-// database whose version was already past its number when it arrived
-// (numbered by a binary built without it), which migrate skips.
-const embedMigration = "migrations/0010_embed_scripts.sql"
-
-// withEmbedTable runs fn, and once more after making the table if fn
-// found none (42P01). Replicas doing it at once may collide on the
-// catalogue (42P07, 23505): the table is there all the same.
-func (s *Store) withEmbedTable(ctx context.Context, fn func() error) error {
-	err := fn()
-	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || pe.Code != "42P01" {
-		return err
-	}
-	ddl, rerr := migrations.ReadFile(embedMigration)
-	if rerr != nil {
-		return err
-	}
-	if _, cerr := s.pool.Exec(ctx, string(ddl)); cerr != nil && (!errors.As(cerr, &pe) || pe.Code != "42P07" && pe.Code != "23505") {
-		return classify(cerr)
-	}
-	return fn()
-}
 
 // OfferEmbedScript implements embedscript.Store. Replicas starting
 // together may offer the same script: the first insert wins, the others
@@ -45,7 +20,7 @@ func (s *Store) OfferEmbedScript(ctx context.Context, sc embedscript.Script) (em
 		return sc, apperr.Invalidf("%v", err)
 	}
 	var out embedscript.Script
-	err := s.withEmbedTable(ctx, func() error { return s.offerEmbedScript(ctx, sc, &out) })
+	err := s.offerEmbedScript(ctx, sc, &out)
 	return out, err
 }
 
@@ -63,11 +38,7 @@ func (s *Store) offerEmbedScript(ctx context.Context, sc embedscript.Script, out
 
 // EmbedScript implements embedscript.Store.
 func (s *Store) EmbedScript(ctx context.Context, name string) (embedscript.Script, error) {
-	var sc embedscript.Script
-	err := s.withEmbedTable(ctx, func() (err error) {
-		sc, err = scanEmbedScript(s.pool.QueryRow(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts WHERE name = $1", name))
-		return err
-	})
+	sc, err := scanEmbedScript(s.pool.QueryRow(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts WHERE name = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sc, apperr.NotFoundf("no embed script %q", name)
 	}
@@ -76,11 +47,7 @@ func (s *Store) EmbedScript(ctx context.Context, name string) (embedscript.Scrip
 
 // EmbedScripts implements embedscript.Store.
 func (s *Store) EmbedScripts(ctx context.Context) ([]embedscript.Script, error) {
-	var rows pgx.Rows
-	err := s.withEmbedTable(ctx, func() (err error) {
-		rows, err = s.pool.Query(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts ORDER BY first_offered, name")
-		return err
-	})
+	rows, err := s.pool.Query(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts ORDER BY first_offered, name")
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -119,7 +119,9 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 			return nil, classify(err)
 		}
 	}
-	return d, nil
+	scripts, err := s.EmbedScripts(ctx)
+	d.EmbedScripts = scripts
+	return d, err
 }
 
 // Load implements store.Store.
@@ -219,6 +221,12 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		for _, r := range d.Checks {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (agency_id, campaign, status, reason, fix, forms, final_url, http_status, checked_at, details)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgencyID, r.Campaign, r.Status, r.Reason, r.Fix, store.FormsColumn(r.Forms), r.FinalURL, r.HTTP, formatTime(r.CheckedAt), store.DetailsColumn(r)); err != nil {
+				return err
+			}
+		}
+		for _, sc := range d.EmbedScripts {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO embed_scripts (name, body, integrity, first_offered) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+				sc.Name, sc.Body, sc.Integrity, formatTime(sc.FirstOffered)); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/embedscript"
@@ -12,35 +11,13 @@ import (
 
 var _ embedscript.Store = (*Store)(nil)
 
-// embedMigration makes the table. withEmbedTable runs it again for a
-// database whose version was already past its number when it arrived
-// (numbered by a binary built without it), which migrate skips.
-const embedMigration = "migrations/0010_embed_scripts.sql"
-
-// withEmbedTable runs fn, and once more after making the table if fn
-// found none.
-func (s *Store) withEmbedTable(ctx context.Context, fn func() error) error {
-	err := fn()
-	if err == nil || !strings.Contains(err.Error(), "no such table: embed_scripts") {
-		return err
-	}
-	ddl, rerr := migrations.ReadFile(embedMigration)
-	if rerr != nil {
-		return err
-	}
-	if _, cerr := s.db.ExecContext(ctx, string(ddl)); cerr != nil {
-		return classify(cerr)
-	}
-	return fn()
-}
-
 // OfferEmbedScript implements embedscript.Store.
 func (s *Store) OfferEmbedScript(ctx context.Context, sc embedscript.Script) (embedscript.Script, error) {
 	if err := sc.Check(); err != nil {
 		return sc, apperr.Invalidf("%v", err)
 	}
 	var out embedscript.Script
-	err := s.withEmbedTable(ctx, func() error { return s.offerEmbedScript(ctx, sc, &out) })
+	err := s.offerEmbedScript(ctx, sc, &out)
 	return out, err
 }
 
@@ -58,11 +35,7 @@ func (s *Store) offerEmbedScript(ctx context.Context, sc embedscript.Script, out
 
 // EmbedScript implements embedscript.Store.
 func (s *Store) EmbedScript(ctx context.Context, name string) (embedscript.Script, error) {
-	var sc embedscript.Script
-	err := s.withEmbedTable(ctx, func() (err error) {
-		sc, err = scanEmbedScript(s.db.QueryRowContext(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts WHERE name = ?", name))
-		return err
-	})
+	sc, err := scanEmbedScript(s.db.QueryRowContext(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return sc, apperr.NotFoundf("no embed script %q", name)
 	}
@@ -71,11 +44,7 @@ func (s *Store) EmbedScript(ctx context.Context, name string) (embedscript.Scrip
 
 // EmbedScripts implements embedscript.Store.
 func (s *Store) EmbedScripts(ctx context.Context) ([]embedscript.Script, error) {
-	var rows *sql.Rows
-	err := s.withEmbedTable(ctx, func() (err error) {
-		rows, err = s.db.QueryContext(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts ORDER BY first_offered, name")
-		return err
-	})
+	rows, err := s.db.QueryContext(ctx, "SELECT name, body, integrity, first_offered FROM embed_scripts ORDER BY first_offered, name")
 	if err != nil {
 		return nil, classify(err)
 	}
