@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -237,9 +238,10 @@ func (s *Service) History(ctx context.Context, f HistoryFilter) (History, error)
 }
 
 // FollowUp returns the agencies of campaign (of kind, when set) that are
-// not compliant, in the register's order, for the dispatch that reminds
-// them: Report's rows with status "noncompliant", each Fix filled in with
-// what to send (FollowUpFix).
+// not compliant, for the dispatch that reminds them: Report's rows with
+// status "noncompliant", each Fix filled in with what to send
+// (FollowUpFix), in the order a dispatch lists them: by kind (as Kinds),
+// then under each parent, then by name.
 func (s *Service) FollowUp(ctx context.Context, campaign string, kind Kind) (Report, []Row, error) {
 	rep, rows, err := s.Report(ctx, ReportFilter{Campaign: campaign, Kind: kind, Status: "noncompliant"})
 	if err != nil {
@@ -248,6 +250,20 @@ func (s *Service) FollowUp(ctx context.Context, campaign string, kind Kind) (Rep
 	for i := range rows {
 		rows[i].Fix = FollowUpFix(rows[i], s.cfg.Checker.PublicURL, rep.Campaign)
 	}
+	order := map[Kind]int{}
+	for i, k := range Kinds {
+		order[k] = i
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if order[a.Kind] != order[b.Kind] {
+			return order[a.Kind] < order[b.Kind]
+		}
+		if ka, kb := Key(a.Parent), Key(b.Parent); ka != kb {
+			return ka < kb
+		}
+		return Key(a.Name) < Key(b.Name)
+	})
 	return rep, rows, nil
 }
 

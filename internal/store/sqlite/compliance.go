@@ -297,10 +297,9 @@ const checkDays = `SELECT k.agency_id, '', k.status FROM agencies a JOIN checks 
 		SELECT c.id FROM checks c WHERE c.agency_id = a.id AND c.campaign = ?1 AND c.checked_at < ?2
 		ORDER BY c.checked_at DESC, c.id DESC LIMIT 1)
 	UNION ALL
-	SELECT k.agency_id, g.day, k.status FROM (
-		SELECT max(id) AS id, date(checked_at, '+7 hours') AS day FROM checks
-		WHERE campaign = ?1 AND checked_at >= ?2 AND checked_at < ?3 GROUP BY agency_id, day) g
-	JOIN checks k ON k.id = g.id`
+	SELECT agency_id, day, status FROM (
+		SELECT agency_id, date(checked_at, '+7 hours') AS day, status, max(id) FROM checks
+		WHERE campaign = ?1 AND checked_at >= ?2 AND checked_at < ?3 GROUP BY agency_id, day)`
 
 // CheckDays implements compliance.Store.
 func (s *Store) CheckDays(ctx context.Context, campaign, first, last string, fn func(compliance.CheckDay) error) error {
