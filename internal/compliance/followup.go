@@ -21,14 +21,20 @@ var FollowUpHeader = []string{"agency", "kind", "homepage", "parent", "contact",
 // FollowUpRecord is a follow-up row's cells, in FollowUpHeader's order: an
 // agency never checked has status "unchecked", times are UTC+7.
 func FollowUpRecord(r Row) []string {
-	status, checked := r.Status, ""
-	if status == "" {
-		status = "unchecked"
-	}
+	status, checked := r.CheckStatus(), ""
 	if !r.CheckedAt.IsZero() {
 		checked = r.CheckedAt.In(time.FixedZone("UTC+7", vietnamOffset)).Format("2006-01-02 15:04")
 	}
 	return []string{r.Name, string(r.Kind), r.Homepage, r.Parent, r.Contact, status, r.Reason, r.Fix, checked, r.LastSeen}
+}
+
+// CheckStatus is the row's latest check status, or "unchecked" when the
+// agency was never checked.
+func (r Row) CheckStatus() string {
+	if r.Status == "" {
+		return "unchecked"
+	}
+	return r.Status
 }
 
 // FollowUpFix is what to send an agency that is not compliant: the
