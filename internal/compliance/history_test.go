@@ -421,3 +421,48 @@ func BenchmarkHistory2000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHistoryBuilder2000 is the history's own work, without a store:
+// 30 days for 2,000 agencies from 62,000 check days and 24,000 site days.
+//
+//	go test ./internal/compliance -run '^$' -bench HistoryBuilder2000
+func BenchmarkHistoryBuilder2000(b *testing.B) {
+	const n, days = 2000, 30
+	agencies := make([]compliance.Agency, n)
+	for i := range agencies {
+		agencies[i] = compliance.Agency{ID: int64(i + 1), Name: fmt.Sprint("Cơ quan ", i), Kind: compliance.Kinds[i%5], Homepage: fmt.Sprintf("https://p%04d.example/", i)}
+	}
+	first, _, countsFrom := compliance.HistoryDays(time.Date(2026, 7, 30, 5, 0, 0, 0, time.UTC), days)
+	from, _ := compliance.DayStart(countsFrom)
+	var checks []compliance.CheckDay
+	var sites []compliance.SiteDay
+	for i := range n {
+		checks = append(checks, compliance.CheckDay{AgencyID: int64(i + 1), Status: compliance.Missing})
+		for d := range days + compliance.EvidenceDays - 1 {
+			day := compliance.Day(from.AddDate(0, 0, d))
+			if d >= compliance.EvidenceDays-1 {
+				st := compliance.Missing
+				if (i+d)%3 == 0 {
+					st = compliance.Embedded
+				}
+				checks = append(checks, compliance.CheckDay{AgencyID: int64(i + 1), Day: day, Status: st})
+			}
+			if (i+d)%3 == 0 {
+				sites = append(sites, compliance.SiteDay{Site: fmt.Sprintf("https://p%04d.example", i), Day: day, Impressions: 10, Clicks: 1})
+			}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		h := compliance.NewHistoryBuilder("bnv", "", agencies, first, days)
+		for _, c := range checks {
+			_ = h.AddCheck(c)
+		}
+		for _, s := range sites {
+			_ = h.AddSite(s)
+		}
+		if got := h.History(); len(got.Days) != days || got.Days[days-1].Compliant == 0 {
+			b.Fatalf("History = %+v", got.Days)
+		}
+	}
+}
