@@ -51,9 +51,10 @@ const runAxe = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wc
 
 // TestReportPageInBrowser loads the report page of a register of 120
 // agencies with 30 days of history in Chromium, in the light and the dark
-// theme: the charts draw (no CSP violation), the page passes axe-core
-// when OABADGE_AXE names it, and the screenshots are kept as
-// report-light.png and report-dark.png in the artifacts directory.
+// theme, and on a phone: the charts draw (no CSP violation), the page
+// passes axe-core when OABADGE_AXE names it, and the screenshots are kept
+// as report-light.png, report-dark.png and report-phone.png in the
+// artifacts directory.
 func TestReportPageInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	f := newAdminFixture(t, false)
@@ -80,10 +81,18 @@ func TestReportPageInBrowser(t *testing.T) {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 
-	for _, c := range []struct{ scheme, lang string }{{"light", "vi"}, {"dark", "en"}} {
-		t.Run(c.scheme, func(t *testing.T) {
+	for _, c := range []struct {
+		name, scheme, lang string
+		width              int64 // a phone's, or 0 for the window's
+	}{{"light", "light", "vi", 0}, {"dark", "dark", "en", 0}, {"phone", "light", "vi", 390}} {
+		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := chromedp.NewContext(bctx)
 			defer cancel()
+			if c.width > 0 {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(c.width, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 				t.Fatal(err)
 			}
@@ -112,15 +121,15 @@ func TestReportPageInBrowser(t *testing.T) {
 			if charts != 3 || len(violations) != 0 {
 				t.Errorf("%d charts drawn, CSP violations %q; want 3 and none", charts, violations)
 			}
-			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(out, "report-"+c.scheme+".png"), shot, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(out, "report-"+c.name+".png"), shot, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if axe == "" {
-				return
+			if axe == "" || c.width > 0 {
+				return // the same page as in the light theme, narrower
 			}
 			if _, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{Expression: axe}); err != nil {
 				t.Fatal(err)
