@@ -356,4 +356,14 @@ type Store interface {
 	LatestResults(ctx context.Context) ([]Result, error)
 	// AgencyResults returns an agency's results, newest first.
 	AgencyResults(ctx context.Context, agencyID int64, limit int) ([]Result, error)
+	// CheckDays calls fn, for campaign, with every agency's last check
+	// before day first (Day ""), and its last check of each day from first
+	// to last (YYYY-MM-DD, days in Vietnam) on which it was checked: at
+	// most agencies × (days+1) calls, however often the register is
+	// checked. The last check is the last one saved.
+	CheckDays(ctx context.Context, campaign, first, last string, fn func(CheckDay) error) error
+	// SiteDays calls fn with the impressions and clicks of every site for
+	// campaign (script loads, stored under campaign "", included) on each
+	// day from first to last, one call per site and day, as it reads them.
+	SiteDays(ctx context.Context, campaign, first, last string, fn func(SiteDay) error) error
 }

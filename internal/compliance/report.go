@@ -47,6 +47,51 @@ type Report struct {
 	// MaxListedSites, the busiest; PlacementsTotal counts them all.
 	Placements      []Site
 	PlacementsTotal int
+	// ByKind counts the agencies of each kind (in Kinds' order, kinds
+	// with none left out), with a last line for them all (Kind "").
+	ByKind []KindTally
+}
+
+// KindTally counts the agencies of one kind by where they stand. Every
+// agency is in exactly one of Compliant, NotCompliant (checked, and not
+// compliant) and Unchecked (never checked, and not compliant).
+type KindTally struct {
+	Kind         Kind // "" for the total
+	Agencies     int
+	Compliant    int
+	NotCompliant int
+	Unchecked    int
+}
+
+// tallyKinds counts rows by kind and standing.
+func tallyKinds(rows []Row) []KindTally {
+	byKind := map[Kind]*KindTally{}
+	var total KindTally
+	for _, r := range rows {
+		t := byKind[r.Kind]
+		if t == nil {
+			t = &KindTally{Kind: r.Kind}
+			byKind[r.Kind] = t
+		}
+		for _, x := range []*KindTally{t, &total} {
+			x.Agencies++
+			switch {
+			case r.Compliant:
+				x.Compliant++
+			case r.Status == "":
+				x.Unchecked++
+			default:
+				x.NotCompliant++
+			}
+		}
+	}
+	var out []KindTally
+	for _, k := range Kinds {
+		if t := byKind[k]; t != nil {
+			out = append(out, *t)
+		}
+	}
+	return append(out, total)
 }
 
 // SiteTotal is what one site's counts for a campaign (script loads, which
@@ -137,6 +182,7 @@ func (b *ReportBuilder) Report() Report {
 		return a.Impressions > b.Impressions || a.Impressions == b.Impressions && (a.Clicks > b.Clicks || a.Clicks == b.Clicks && a.Site < b.Site)
 	})
 	rep.Placements, rep.PlacementsTotal = b.placements.sorted(func(a, b Site) bool { return a.Site < b.Site })
+	rep.ByKind = tallyKinds(rep.Rows)
 	return rep
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -157,16 +158,9 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, []Row, er
 	if err := f.Validate(); err != nil {
 		return Report{}, nil, err
 	}
-	slugs := s.campaigns.Slugs()
-	if f.Campaign == "" && len(slugs) > 0 {
-		f.Campaign = slugs[0]
-	}
-	found := false
-	for _, x := range slugs {
-		found = found || x == f.Campaign
-	}
-	if !found {
-		return Report{}, nil, apperr.NotFoundf("no campaign %q", f.Campaign)
+	var err error
+	if f.Campaign, err = s.campaign(f.Campaign); err != nil {
+		return Report{}, nil, err
 	}
 	as, err := s.store.Agencies(ctx)
 	if err != nil {
@@ -183,6 +177,94 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, []Row, er
 	}
 	rep := b.Report()
 	return rep, rep.Filter(f.Kind, f.Status), nil
+}
+
+// campaign returns the served campaign slug names ("" for the first), or
+// NotFound.
+func (s *Service) campaign(slug string) (string, error) {
+	slugs := s.campaigns.Slugs()
+	if slug == "" && len(slugs) > 0 {
+		slug = slugs[0]
+	}
+	for _, x := range slugs {
+		if x == slug {
+			return slug, nil
+		}
+	}
+	return "", apperr.NotFoundf("no campaign %q", slug)
+}
+
+// Validate checks f's kind and number of days.
+func (f HistoryFilter) Validate() error {
+	if err := (ReportFilter{Kind: f.Kind}).Validate(); err != nil {
+		return err
+	}
+	if f.Days < 0 || f.Days > MaxHistoryDays {
+		return apperr.BadRequestf("days must be between 1 and %d", MaxHistoryDays)
+	}
+	return nil
+}
+
+// History returns how many agencies (of f's kind) counted as compliant on
+// each of f's last days up to today, and the campaign's impressions and
+// clicks each day. An agency is compliant on a day as the report says
+// today: its latest check up to that day found the badge shown, or the
+// badge loaded from its site within the EvidenceDays up to it. Memory and
+// time are bounded by agencies × days.
+func (s *Service) History(ctx context.Context, f HistoryFilter) (History, error) {
+	if err := f.Validate(); err != nil {
+		return History{}, err
+	}
+	if f.Days == 0 {
+		f.Days = DefaultHistoryDays
+	}
+	var err error
+	if f.Campaign, err = s.campaign(f.Campaign); err != nil {
+		return History{}, err
+	}
+	as, err := s.store.Agencies(ctx)
+	if err != nil {
+		return History{}, err
+	}
+	first, last, countsFrom := HistoryDays(s.cfg.Now(), f.Days)
+	b := NewHistoryBuilder(f.Campaign, f.Kind, as, first, f.Days)
+	if err := s.store.CheckDays(ctx, f.Campaign, first, last, b.AddCheck); err != nil {
+		return History{}, err
+	}
+	if err := s.store.SiteDays(ctx, f.Campaign, countsFrom, last, b.AddSite); err != nil {
+		return History{}, err
+	}
+	return b.History(), nil
+}
+
+// FollowUp returns the agencies of campaign (of kind, when set) that are
+// not compliant, for the dispatch that reminds them: Report's rows with
+// status "noncompliant", each Fix filled in with what to send
+// (FollowUpFix), in the order a dispatch lists them: by kind (as Kinds),
+// then under each parent, then by name.
+func (s *Service) FollowUp(ctx context.Context, campaign string, kind Kind) (Report, []Row, error) {
+	rep, rows, err := s.Report(ctx, ReportFilter{Campaign: campaign, Kind: kind, Status: "noncompliant"})
+	if err != nil {
+		return rep, nil, err
+	}
+	for i := range rows {
+		rows[i].Fix = FollowUpFix(rows[i], s.cfg.Checker.PublicURL, rep.Campaign)
+	}
+	order := map[Kind]int{}
+	for i, k := range Kinds {
+		order[k] = i
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if order[a.Kind] != order[b.Kind] {
+			return order[a.Kind] < order[b.Kind]
+		}
+		if ka, kb := Key(a.Parent), Key(b.Parent); ka != kb {
+			return ka < kb
+		}
+		return Key(a.Name) < Key(b.Name)
+	})
+	return rep, rows, nil
 }
 
 // StartCheck starts a check of the whole register in the background; one

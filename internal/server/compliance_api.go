@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,6 +22,8 @@ func (s *Server) complianceRoutes() {
 	s.handle(http.MethodPost, p+"/agencies", s.signedIn(s.apiImportAgencies))
 	s.handle(http.MethodGet, p+"/agencies/:id", s.signedIn(s.apiAgency))
 	s.handle(http.MethodGet, p+"/report", s.signedIn(s.apiReport))
+	s.handle(http.MethodGet, p+"/report/followup", s.signedIn(s.apiFollowUp))
+	s.handle(http.MethodGet, p+"/report/history", s.signedIn(s.apiReportHistory))
 	s.handle(http.MethodPost, p+"/checks", s.signedIn(s.apiRunCheck))
 }
 
@@ -261,4 +264,111 @@ func (s *Server) apiRunCheck(c echo.Context) error {
 		return err
 	}
 	return s.apiJSON(c, http.StatusAccepted, map[string]any{"started": true})
+}
+
+// apiFollowUp serves the agencies still not compliant, for the dispatch
+// that reminds them (?campaign=, ?kind=): as JSON, a page at a time, or
+// every row as CSV (format=csv, formulas defused) or an Excel workbook
+// (format=xlsx, every cell text).
+func (s *Server) apiFollowUp(c echo.Context) error {
+	format := c.QueryParam("format")
+	switch format {
+	case "":
+		format = "json"
+	case "json", "csv", "xlsx":
+	default:
+		return apperr.BadRequestf("format must be json, csv or xlsx")
+	}
+	page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	kind := compliance.Kind(c.QueryParam("kind"))
+	rep, rows, err := s.compliance.FollowUp(c.Request().Context(), c.QueryParam("campaign"), kind)
+	if err != nil {
+		return err
+	}
+	name := "followup-" + rep.Campaign
+	if kind != "" {
+		name += "-" + string(kind)
+	}
+	switch format {
+	case "csv":
+		w := s.csvStream(c, name+".csv", compliance.FollowUpHeader)
+		for _, r := range rows {
+			w.Write(compliance.FollowUpRecord(r))
+		}
+		return w.Close()
+	case "xlsx":
+		records := make([][]string, len(rows))
+		for i, r := range rows {
+			records[i] = compliance.FollowUpRecord(r)
+		}
+		var b bytes.Buffer
+		if err := compliance.WriteXLSX(&b, "followup", compliance.FollowUpHeader, records); err != nil {
+			return err
+		}
+		h := c.Response().Header()
+		h.Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		h["Cache-Control"] = valNoStore
+		return c.Blob(http.StatusOK, xlsxType, b.Bytes())
+	}
+	rows, page = paginate(rows, page)
+	out := make([]followUpJSON, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, followUpJSON{agencyView(r.Agency), r.CheckStatus(), r.Reason, r.Fix, r.CheckedAt, r.LastSeen})
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"campaign": rep.Campaign, "kind": kind, "rows": out,
+		"page": page.Page, "per_page": page.PerPage, "pages": page.Pages, "total_rows": page.Total})
+}
+
+// xlsxType is the media type of an Excel workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+type followUpJSON struct {
+	agencyJSON
+	Status    string    `json:"status"` // "unchecked" when never checked
+	Reason    string    `json:"reason,omitempty"`
+	Fix       string    `json:"fix"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+	LastSeen  string    `json:"last_seen,omitempty"`
+}
+
+// historyFilter reads ?campaign=, ?kind= and ?days= (1 to
+// compliance.MaxHistoryDays; none for the default).
+func historyFilter(c echo.Context) (compliance.HistoryFilter, error) {
+	f := compliance.HistoryFilter{Campaign: c.QueryParam("campaign"), Kind: compliance.Kind(c.QueryParam("kind"))}
+	if v := c.QueryParam("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > compliance.MaxHistoryDays {
+			return f, apperr.BadRequestf("days must be a whole number from 1 to %d", compliance.MaxHistoryDays)
+		}
+		f.Days = n
+	}
+	return f, nil
+}
+
+type historyDayJSON struct {
+	Day         string `json:"day"`
+	Compliant   int    `json:"compliant"`
+	Impressions int64  `json:"impressions"`
+	Clicks      int64  `json:"clicks"`
+}
+
+// apiReportHistory serves how many agencies were compliant on each of the last
+// days, with the campaign's impressions and clicks each day.
+func (s *Server) apiReportHistory(c echo.Context) error {
+	f, err := historyFilter(c)
+	if err != nil {
+		return err
+	}
+	h, err := s.compliance.History(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	days := make([]historyDayJSON, len(h.Days))
+	for i, d := range h.Days {
+		days[i] = historyDayJSON(d)
+	}
+	return s.apiJSON(c, http.StatusOK, map[string]any{"campaign": h.Campaign, "kind": h.Kind, "agencies": h.Agencies, "days": days})
 }

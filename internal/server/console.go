@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/chart"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/static"
 )
@@ -74,6 +76,14 @@ type consoleText struct {
 	NewCampaign, CampaignTitle, Create, EditCampaign, Theme       string
 	Layout, SaveChanges, EnableCampaign, DisableCampaign          string
 	CheckInBrowser, InBrowser, Screenshot                         string
+	Progress, Day, Compliant, NotCompliant, NotChecked, Agencies  string
+	ByKind, Total, FollowUp, FollowUpHelp, FollowUpOf, DaysLabel  string
+	ChartCompliant, ChartImpr, ChartClicks, Numbers, DaysN, Pages string
+	// CompliantDesc and CountDesc describe the charts: days, first and
+	// last day, then the values (see historyCharts).
+	CompliantDesc, CountDesc string
+	// ShortDay is how the charts' axis writes a day (a time layout).
+	ShortDay string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -113,6 +123,14 @@ var consoleTexts = map[string]consoleText{
 		NewCampaign: "Chiến dịch mới", CampaignTitle: "Tiêu đề", Create: "Tạo", EditCampaign: "Sửa chiến dịch", Theme: "Màu", Layout: "Kiểu",
 		SaveChanges: "Lưu thay đổi", EnableCampaign: "Hiển thị lại chiến dịch", DisableCampaign: "Ngừng hiển thị chiến dịch",
 		CheckInBrowser: "Kiểm tra bằng trình duyệt (chụp và quét mã)", InBrowser: "đã xem bằng trình duyệt", Screenshot: "Ảnh chụp mã trên trang",
+		Progress: "Tiến độ", Day: "Ngày", Compliant: "Đạt", NotCompliant: "Chưa đạt", NotChecked: "Chưa kiểm tra", Agencies: "Số cơ quan",
+		ByKind: "Theo loại cơ quan", Total: "Tổng", FollowUp: "Danh sách cần nhắc", FollowUpOf: "Danh sách cần nhắc:",
+		FollowUpHelp: "Các cơ quan, đơn vị chưa đạt, kèm trang chủ, đầu mối liên hệ, lý do và cách khắc phục: để gửi công văn đôn đốc.",
+		DaysLabel:    "Số ngày", ChartCompliant: "Số cơ quan, đơn vị đạt theo ngày", ChartImpr: "Lượt hiển thị mỗi ngày",
+		ChartClicks: "Lượt bấm và lượt quét mỗi ngày", Numbers: "Số liệu từng ngày", DaysN: "%d ngày", Pages: "Các trang của danh sách",
+		CompliantDesc: "%d ngày, từ %s đến %s: từ %d lên %d trên %d cơ quan, đơn vị; cao nhất %d.",
+		CountDesc:     "%d ngày, từ %s đến %s: tổng %d, cao nhất %d một ngày, hôm nay %d.",
+		ShortDay:      "2/1",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -150,6 +168,14 @@ var consoleTexts = map[string]consoleText{
 		NewCampaign: "New campaign", CampaignTitle: "Title", Create: "Create", EditCampaign: "Edit the campaign", Theme: "Theme", Layout: "Layout",
 		SaveChanges: "Save changes", EnableCampaign: "Serve the campaign again", DisableCampaign: "Stop serving the campaign",
 		CheckInBrowser: "Check in a browser (screenshot and scan)", InBrowser: "seen in a browser", Screenshot: "Screenshot of the badge on the page",
+		Progress: "Progress", Day: "Day", Compliant: "Compliant", NotCompliant: "Not compliant", NotChecked: "Not checked", Agencies: "Agencies",
+		ByKind: "By kind", Total: "Total", FollowUp: "Follow-up list", FollowUpOf: "Follow-up list:",
+		FollowUpHelp: "The agencies not compliant yet, with homepage, contact, reason and the fix to send: for the follow-up dispatch.",
+		DaysLabel:    "Days", ChartCompliant: "Compliant agencies per day", ChartImpr: "Impressions per day",
+		ChartClicks: "Clicks and scans per day", Numbers: "The numbers, day by day", DaysN: "%d days", Pages: "Pages of the list",
+		CompliantDesc: "%d days, %s to %s: from %d to %d of %d agencies; at most %d.",
+		CountDesc:     "%d days, %s to %s: %d in all, at most %d a day, %d today.",
+		ShortDay:      "Jan 2",
 	},
 }
 
@@ -192,12 +218,16 @@ type consoleData struct {
 	Filter        audit.Filter
 	Since         string
 	Until         string
-	Query         string
+	Query         template.URL // the page's filters as a query string (url.Values.Encode), for its CSV link
 	Accounts      []auth.Account
 	Tokens        []auth.Token
 	NewToken      string
 	Next          string
 	Report        compliance.Report
+	Progress      compliance.History
+	Charts        []chartView // the report's charts
+	DayOptions    []option
+	FollowUpQuery template.URL // the follow-up list's query: campaign and kind
 	Rows          []compliance.Row
 	Page          pageInfo
 	PrevPage      string // the report's previous and next pages' URLs, or ""
@@ -615,7 +645,7 @@ func (s *Server) consoleAudit(c echo.Context) error {
 	d.Filter, d.Since, d.Until = f, c.QueryParam("since"), c.QueryParam("until")
 	q := c.QueryParams()
 	q.Del("lang")
-	d.Query = q.Encode()
+	d.Query = template.URL(q.Encode())
 	return s.render(c, http.StatusOK, "audit", d)
 }
 
@@ -699,9 +729,28 @@ func (s *Server) consoleReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	hf, err := historyFilter(c)
+	if err != nil {
+		return err
+	}
 	if d.Report, d.Rows, err = s.compliance.Report(c.Request().Context(), f); err != nil {
 		return err
 	}
+	hf.Campaign = d.Report.Campaign
+	if d.Progress, err = s.compliance.History(c.Request().Context(), hf); err != nil {
+		return err
+	}
+	if d.Charts, err = historyCharts(d.T, d.Progress); err != nil {
+		return err
+	}
+	for _, n := range []int{7, compliance.DefaultHistoryDays, 90} {
+		d.DayOptions = append(d.DayOptions, option{strconv.Itoa(n), fmt.Sprintf(d.T.DaysN, n), n == len(d.Progress.Days)})
+	}
+	fq := url.Values{"campaign": {d.Report.Campaign}}
+	if f.Kind != "" {
+		fq.Set("kind", string(f.Kind))
+	}
+	d.FollowUpQuery = template.URL(fq.Encode())
 	d.Rows, d.Page = paginate(d.Rows, page)
 	d.Campaigns = s.campaigns.List()
 	for _, k := range compliance.Kinds {
@@ -715,7 +764,7 @@ func (s *Server) consoleReport(c echo.Context) error {
 	q.Del("ok")
 	q.Del("err")
 	q.Del("page")
-	d.Query = q.Encode()
+	d.Query = template.URL(q.Encode())
 	link := func(n int) string {
 		q.Set("page", strconv.Itoa(n))
 		return "/admin/report?" + q.Encode()
@@ -782,4 +831,62 @@ func (s *Server) consoleScreenshot(c echo.Context) error {
 
 func (s *Server) consoleCheck(c echo.Context) error {
 	return back(c, "/admin/report", s.compliance.StartCheck(caller(c)), "checking")
+}
+
+// Chart colours: each has at least 3:1 contrast against the console's
+// cards in the light theme (#fff) and the dark one (#111827).
+const (
+	colorCompliant   = "#1f8a4c" // 4.4:1 and 4.1:1
+	colorImpressions = "#2b7bd6" // 4.3:1 and 4.2:1
+	colorClicks      = "#d9480f" // 4.3:1 and 4.1:1
+)
+
+// historyCharts draws the report's charts from h, in t's language: the
+// compliant agencies per day (on a scale up to the register's size), and
+// the impressions and the clicks per day.
+func historyCharts(t consoleText, h compliance.History) ([]chartView, error) {
+	n := len(h.Days)
+	if n == 0 {
+		return nil, nil
+	}
+	labels, short := make([]string, n), make([]string, n)
+	compliant, impr, clicks := make([]int64, n), make([]int64, n), make([]int64, n)
+	var maxC, maxI, maxK, sumI, sumK int64
+	for i, d := range h.Days {
+		labels[i] = d.Day
+		short[i] = d.Day
+		if day, err := time.Parse("2006-01-02", d.Day); err == nil {
+			short[i] = day.Format(t.ShortDay)
+		}
+		compliant[i], impr[i], clicks[i] = int64(d.Compliant), d.Impressions, d.Clicks
+		maxC, maxI, maxK = max(maxC, compliant[i]), max(maxI, impr[i]), max(maxK, clicks[i])
+		sumI, sumK = sumI+impr[i], sumK+clicks[i]
+	}
+	first, last := h.Days[0].Day, h.Days[n-1].Day
+	charts := []chart.Chart{
+		{ID: "chart-compliant", Title: t.ChartCompliant, Kind: chart.Line, Color: colorCompliant, Values: compliant, Max: int64(h.Agencies),
+			Desc: fmt.Sprintf(t.CompliantDesc, n, first, last, compliant[0], compliant[n-1], h.Agencies, maxC)},
+		{ID: "chart-impressions", Title: t.ChartImpr, Kind: chart.Bars, Color: colorImpressions, Values: impr,
+			Desc: fmt.Sprintf(t.CountDesc, n, first, last, sumI, maxI, impr[n-1])},
+		{ID: "chart-clicks", Title: t.ChartClicks, Kind: chart.Bars, Color: colorClicks, Values: clicks,
+			Desc: fmt.Sprintf(t.CountDesc, n, first, last, sumK, maxK, clicks[n-1])},
+	}
+	out := make([]chartView, len(charts))
+	for i, c := range charts {
+		c.Labels, c.Short = labels, short
+		svg, err := c.SVG()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = chartView{Title: c.Title, Desc: c.Desc, SVG: template.HTML(svg)} // drawn by package chart, which escapes every text
+	}
+	return out, nil
+}
+
+// chartView is one chart of a console page: its caption, shown to the
+// eye (the SVG carries the same title and description for assistive
+// technology), and the inline SVG.
+type chartView struct {
+	Title, Desc string
+	SVG         template.HTML
 }

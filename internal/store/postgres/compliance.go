@@ -266,3 +266,68 @@ func (s *Store) LatestResults(ctx context.Context) ([]compliance.Result, error) 
 func (s *Store) AgencyResults(ctx context.Context, agencyID int64, limit int) ([]compliance.Result, error) {
 	return s.results(ctx, "SELECT "+resultColumns+" FROM checks k JOIN agencies a ON a.id = k.agency_id WHERE k.agency_id = $1 ORDER BY k.id DESC LIMIT $2", agencyID, limit)
 }
+
+// checkDays reads, for a campaign ($1), each agency's last check before
+// $2, then its last check of each day in Vietnam (UTC+7, no daylight
+// saving) from $2 to $3. checks_agency finds the first part with one
+// seek per agency, checks_campaign_time the second.
+const checkDays = `SELECT k.agency_id, '', k.status FROM agencies a JOIN checks k ON k.id = (
+		SELECT c.id FROM checks c WHERE c.agency_id = a.id AND c.campaign = $1 AND c.checked_at < $2
+		ORDER BY c.checked_at DESC, c.id DESC LIMIT 1)
+	UNION ALL
+	SELECT k.agency_id, g.day, k.status FROM (
+		SELECT max(id) AS id, to_char((checked_at AT TIME ZONE 'UTC') + interval '7 hours', 'YYYY-MM-DD') AS day FROM checks
+		WHERE campaign = $1 AND checked_at >= $2 AND checked_at < $3 GROUP BY agency_id, day) g
+	JOIN checks k ON k.id = g.id`
+
+// CheckDays implements compliance.Store.
+func (s *Store) CheckDays(ctx context.Context, campaign, first, last string, fn func(compliance.CheckDay) error) error {
+	from, end, err := store.DayRange(first, last)
+	if err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, checkDays, campaign, from, end)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c compliance.CheckDay
+		if err := rows.Scan(&c.AgencyID, &c.Day, &c.Status); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}
+
+// siteDays sums a campaign's ($1) counts per site and day from $2 to $3.
+// The SQLite store's is the same.
+const siteDays = `SELECT site, day,
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') THEN n END), 0)::bigint,
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') THEN n END), 0)::bigint
+	FROM counts WHERE campaign IN ($1, '') AND day >= $2 AND day <= $3 GROUP BY site, day`
+
+// SiteDays implements compliance.Store.
+func (s *Store) SiteDays(ctx context.Context, campaign, first, last string, fn func(compliance.SiteDay) error) error {
+	if _, _, err := store.DayRange(first, last); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, siteDays, campaign, first, last)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d compliance.SiteDay
+		if err := rows.Scan(&d.Site, &d.Day, &d.Impressions, &d.Clicks); err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}

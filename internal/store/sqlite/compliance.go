@@ -286,3 +286,70 @@ func (s *Store) results(ctx context.Context, q string, args ...any) ([]complianc
 	}
 	return out, rows.Err()
 }
+
+// checkDays reads, for a campaign (?1), each agency's last check before
+// ?2 (the first day's start, as a prefix of the stored text: the stored
+// times are UTC with the seconds at a fixed place, so comparing with it
+// is exact whatever fraction follows), then its last check of each day
+// in Vietnam from ?2 to ?3. checks_agency finds the first part with one
+// seek per agency, checks_campaign_time the second.
+const checkDays = `SELECT k.agency_id, '', k.status FROM agencies a JOIN checks k ON k.id = (
+		SELECT c.id FROM checks c WHERE c.agency_id = a.id AND c.campaign = ?1 AND c.checked_at < ?2
+		ORDER BY c.checked_at DESC, c.id DESC LIMIT 1)
+	UNION ALL
+	SELECT agency_id, day, status FROM (
+		SELECT agency_id, date(checked_at, '+7 hours') AS day, status, max(id) FROM checks
+		WHERE campaign = ?1 AND checked_at >= ?2 AND checked_at < ?3 GROUP BY agency_id, day)`
+
+// CheckDays implements compliance.Store.
+func (s *Store) CheckDays(ctx context.Context, campaign, first, last string, fn func(compliance.CheckDay) error) error {
+	from, end, err := store.DayRange(first, last)
+	if err != nil {
+		return err
+	}
+	const prefix = "2006-01-02T15:04:05"
+	rows, err := s.db.QueryContext(ctx, checkDays, campaign, from.Format(prefix), end.Format(prefix))
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c compliance.CheckDay
+		if err := rows.Scan(&c.AgencyID, &c.Day, &c.Status); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}
+
+// siteDays sums a campaign's (?1) counts per site and day from ?2 to ?3.
+// The PostgreSQL store's is the same.
+const siteDays = `SELECT site, day,
+	coalesce(sum(CASE WHEN event IN ('image', 'script', 'frame') THEN n END), 0),
+	coalesce(sum(CASE WHEN event NOT IN ('image', 'script', 'frame') THEN n END), 0)
+	FROM counts WHERE campaign IN (?1, '') AND day >= ?2 AND day <= ?3 GROUP BY site, day`
+
+// SiteDays implements compliance.Store.
+func (s *Store) SiteDays(ctx context.Context, campaign, first, last string, fn func(compliance.SiteDay) error) error {
+	if _, _, err := store.DayRange(first, last); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, siteDays, campaign, first, last)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d compliance.SiteDay
+		if err := rows.Scan(&d.Site, &d.Day, &d.Impressions, &d.Clicks); err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}

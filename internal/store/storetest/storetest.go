@@ -526,6 +526,7 @@ func Run(t *testing.T, open Opener) {
 	})
 
 	t.Run("Counts", func(t *testing.T) { runCounts(t, open) })
+	t.Run("HistoryDays", func(t *testing.T) { runHistoryDays(t, open) })
 
 	t.Run("CountsAndChecks", func(t *testing.T) {
 		s := open(t)
