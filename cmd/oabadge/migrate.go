@@ -50,8 +50,8 @@ func migrateCmd() *command {
 					return err
 				}
 				n := got.Rows
-				fmt.Fprintf(e.stdout, "copied %d campaigns, %d history rows, %d proposals, %d accounts, %d tokens, %d agencies, %d counts, %d checks; audit trail of %d entries verified\n",
-					n["campaigns"], n["targets"], n["proposals"], n["accounts"], n["tokens"], n["agencies"], n["counts"], n["checks"], got.Audit)
+				fmt.Fprintf(e.stdout, "copied %d campaigns, %d history rows, %d proposals, %d emblems, %d accounts, %d tokens, %d agencies, %d counts, %d checks; audit trail of %d entries verified\n",
+					n["campaigns"], n["targets"], n["proposals"], n["emblems"], n["accounts"], n["tokens"], n["agencies"], n["counts"], n["checks"], got.Audit)
 				fmt.Fprintf(e.stdout, "the copy's audit trail is sealed with %s: start every server and command on it with that key file (--audit-key-file)\n", key)
 				return nil
 			}

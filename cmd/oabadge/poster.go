@@ -64,13 +64,17 @@ func posterCmd() *command {
 				if x.QRMode == campaign.Redirect && !publicURLGiven {
 					return errors.New("this campaign's code encodes this server's URL: give it with --public-url")
 				}
-				code, err := a.Campaigns.PrintedCode(x, *placement)
+				// The code, the text and the emblem, read once; each poster
+				// differs by its agency line alone.
+				base, err := a.Campaigns.PosterContent(ctx, x, "", *placement)
 				if err != nil {
 					return err
 				}
 				opts := poster.Options{Paper: paper, Bleed: *bleed}
 				content := func(agency string) poster.Content {
-					return poster.NewContent(code, x.Title, x.Caption, agency)
+					pc := base
+					pc.Agency = agency
+					return pc
 				}
 				write := func(path string, cs []poster.Content) error {
 					b, err := poster.Render(cs, opts)

@@ -46,6 +46,13 @@ type Campaign struct {
 	// Theme and Layout are the campaign's look: what a badge request that
 	// names none gets ("light" and "badge" when empty).
 	Theme, Layout string
+	// Emblem names the campaign's emblem (badge.Emblem's ID), shown beside
+	// the title on cards and posters; "" for none. The sanitised image is
+	// kept by the store under that id (see EmblemBlob).
+	Emblem string
+	// EmblemInCode also puts the emblem in the centre of the code (see
+	// badge.Content.EmblemInCode). It needs an emblem.
+	EmblemInCode bool
 	// Disabled campaigns are not served: their badges, pages and
 	// redirects answer 404 until they are enabled again.
 	Disabled  bool
@@ -71,7 +78,7 @@ const (
 	KindCreate   = "create"   // a new campaign
 	KindRotate   = "rotate"   // a new target
 	KindRollback = "rollback" // the target of an earlier version
-	KindUpdate   = "update"   // title, caption, QR mode, pinned ids, look
+	KindUpdate   = "update"   // title, caption, QR mode, pinned ids, look, emblem
 	KindDisable  = "disable"  // stop serving it
 	KindEnable   = "enable"   // serve it again
 )
@@ -132,6 +139,17 @@ type Proposal struct {
 	DecidedAt    *time.Time
 }
 
+// EmblemBlob is an emblem as a store keeps it: the sanitised PNG
+// (badge.Emblem's PNG, never the file as uploaded) under its id
+// (badge.Emblem's ID, derived from those bytes). A blob is inert until a
+// campaign names it, so it is uploaded before the change that names it,
+// and a proposal carries the id, not the image.
+type EmblemBlob struct {
+	ID        string
+	PNG       []byte
+	CreatedAt time.Time
+}
+
 // Store keeps campaigns durably. Every method that changes something also
 // appends its audit entry, in the same transaction. Implementations return
 // apperr kinds: NotFound for an unknown slug or proposal, Conflict for a
@@ -157,6 +175,14 @@ type Store interface {
 	// DecideProposal moves a pending (or approved) proposal to status,
 	// recording who decided, when and why.
 	DecideProposal(ctx context.Context, id int64, status, reason string, at time.Time, by audit.Actor) (Proposal, error)
+
+	// PutEmblem stores an emblem blob, with its audit entry. Storing an id
+	// that is stored already with the same bytes changes nothing and is
+	// not an error; with other bytes it is a Conflict (the first stays).
+	// It must not announce a campaign change.
+	PutEmblem(ctx context.Context, b EmblemBlob, by audit.Actor) error
+	// Emblem returns the emblem blob id (NotFound when none is stored).
+	Emblem(ctx context.Context, id string) (EmblemBlob, error)
 }
 
 // Watcher is implemented by stores that can tell when another process has
@@ -222,6 +248,12 @@ func normalize(c *Campaign) error {
 	if _, ok := badge.ParseLayout(c.Layout); !ok {
 		return apperr.Invalidf("layout %q: use %s", c.Layout, badge.LayoutList)
 	}
+	if c.Emblem != "" && !ValidEmblemID(c.Emblem) {
+		return apperr.Invalidf("emblem %q: not an emblem id (upload the image to get one)", c.Emblem)
+	}
+	if c.EmblemInCode && c.Emblem == "" {
+		return apperr.Invalidf("emblem_in_code needs an emblem: upload one first")
+	}
 	if len(c.OAIDs) > MaxOAIDs {
 		return apperr.Invalidf("at most %d pinned Official Account ids", MaxOAIDs)
 	}
@@ -237,3 +269,9 @@ func normalize(c *Campaign) error {
 const MaxOAIDs = 20
 
 var oaIDRE = regexp.MustCompile(`^[0-9]{1,32}$`)
+
+var emblemIDRE = regexp.MustCompile(`^[0-9a-f]{12}$`)
+
+// ValidEmblemID reports whether id has the form of badge.Emblem's ID (12
+// lower-case hexadecimal digits), so it is safe in paths and cache keys.
+func ValidEmblemID(id string) bool { return emblemIDRE.MatchString(id) }

@@ -17,7 +17,8 @@ import (
 //   - anyone signed in (viewer) reads campaigns, history and proposals;
 //   - an editor proposes every change that alters what citizens see (a
 //     new campaign, a target, a rollback, the title, caption, QR mode,
-//     pinned ids and look, disabling and enabling), previews targets, and
+//     pinned ids and look, the emblem, disabling and enabling), previews
+//     targets, uploads emblems (inert until a change names them), and
 //     withdraws their own proposals;
 //   - an admin's change applies at once, unless the two-person rule is
 //     on: then it too waits for a second admin; admins approve and reject
@@ -37,11 +38,15 @@ type Update struct {
 	OAIDs   *[]string `json:"oa_ids,omitempty"`
 	Theme   *string   `json:"theme,omitempty"`
 	Layout  *string   `json:"layout,omitempty"`
+	// Emblem names an uploaded emblem by its id ("" removes the emblem).
+	Emblem       *string `json:"emblem,omitempty"`
+	EmblemInCode *bool   `json:"emblem_in_code,omitempty"`
 }
 
 // Empty reports whether u changes nothing.
 func (u Update) Empty() bool {
-	return u.Title == nil && u.Caption == nil && u.QRMode == nil && u.OAIDs == nil && u.Theme == nil && u.Layout == nil
+	return u.Title == nil && u.Caption == nil && u.QRMode == nil && u.OAIDs == nil && u.Theme == nil && u.Layout == nil &&
+		u.Emblem == nil && u.EmblemInCode == nil
 }
 
 // apply sets u's fields on c.
@@ -64,18 +69,28 @@ func (u Update) apply(c *Campaign) {
 	if u.Layout != nil {
 		c.Layout = *u.Layout
 	}
+	if u.Emblem != nil {
+		c.Emblem = *u.Emblem
+		if c.Emblem == "" {
+			c.EmblemInCode = false // no emblem, nothing to put in the code
+		}
+	}
+	if u.EmblemInCode != nil {
+		c.EmblemInCode = *u.EmblemInCode
+	}
 }
 
 // fieldsOf returns every field of c as an Update, for a create proposal.
 func fieldsOf(c Campaign) Update {
 	ids := append([]string{}, c.OAIDs...)
-	return Update{Title: &c.Title, Caption: &c.Caption, QRMode: &c.QRMode, OAIDs: &ids, Theme: &c.Theme, Layout: &c.Layout}
+	return Update{Title: &c.Title, Caption: &c.Caption, QRMode: &c.QRMode, OAIDs: &ids, Theme: &c.Theme, Layout: &c.Layout,
+		Emblem: &c.Emblem, EmblemInCode: &c.EmblemInCode}
 }
 
 // next computes and checks the campaign p would make of cur (the campaign
 // as it is now; the zero Campaign for a create): the one check of every
 // change, made when it is asked for and again when it is carried out.
-func (s *Service) next(cur Campaign, p Proposal) (Campaign, error) {
+func (s *Service) next(ctx context.Context, cur Campaign, p Proposal) (Campaign, error) {
 	c := cur
 	switch p.Kind {
 	case KindCreate:
@@ -107,6 +122,13 @@ func (s *Service) next(cur Campaign, p Proposal) (Campaign, error) {
 	}
 	if err := normalize(&c); err != nil {
 		return Campaign{}, err
+	}
+	if c.Emblem != "" && c.Emblem != cur.Emblem {
+		if _, err := s.store.Emblem(ctx, c.Emblem); apperr.KindOf(err) == apperr.NotFound {
+			return Campaign{}, apperr.Invalidf("emblem %q has not been uploaded: upload the image first", c.Emblem)
+		} else if err != nil {
+			return Campaign{}, err
+		}
 	}
 	target, err := s.CheckTarget(c, c.Target)
 	if err != nil {
@@ -151,7 +173,7 @@ func (s *Service) propose(ctx context.Context, p Proposal, expect int64, runAt *
 			return Campaign{}, nil, apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", p.Slug, cur.Version, expect)
 		}
 	}
-	c, err := s.next(cur, p)
+	c, err := s.next(ctx, cur, p)
 	if err != nil {
 		return Campaign{}, nil, err
 	}
@@ -187,7 +209,7 @@ func (s *Service) applyNow(ctx context.Context, ch Change, by auth.Caller) (Camp
 	if err != nil {
 		return Campaign{}, err
 	}
-	s.apply(c)
+	s.apply(ctx, c)
 	return c, nil
 }
 
@@ -202,6 +224,55 @@ func (s *Service) Create(ctx context.Context, c Campaign, by auth.Caller) (Campa
 // not name is refused. expect is the version the asker saw (0: current).
 func (s *Service) Update(ctx context.Context, slug string, u Update, expect int64, by auth.Caller) (Campaign, *Proposal, error) {
 	return s.propose(ctx, Proposal{Kind: KindUpdate, Slug: slug, Fields: u}, expect, nil, by)
+}
+
+// UploadEmblem sanitises an uploaded emblem (PNG or SVG: see
+// badge.NewEmblem) and stores the result, returning its id. The blob is
+// inert: nothing shows it until a change names the id, under the usual
+// rules. It needs an editor. A file refused stores nothing.
+func (s *Service) UploadEmblem(ctx context.Context, data []byte, by auth.Caller) (string, error) {
+	if err := by.Require(auth.Editor); err != nil {
+		return "", err
+	}
+	e, err := badge.NewEmblem(data)
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.PutEmblem(ctx, EmblemBlob{ID: e.ID(), PNG: e.PNG(), CreatedAt: s.now()}, by.Actor()); err != nil {
+		return "", err
+	}
+	return e.ID(), nil
+}
+
+// UpdateWithEmblem is Update with an emblem file: when emblem is not nil
+// it is checked against the campaign's version, uploaded (UploadEmblem)
+// and named by u, so the proposal carries its id. A stale version or a
+// refused file stores nothing.
+func (s *Service) UpdateWithEmblem(ctx context.Context, slug string, u Update, emblem []byte, expect int64, by auth.Caller) (Campaign, *Proposal, error) {
+	if emblem != nil {
+		if err := by.Require(auth.Editor); err != nil {
+			return Campaign{}, nil, err
+		}
+		cur, err := s.Get(ctx, slug)
+		if err != nil {
+			return Campaign{}, nil, err
+		}
+		if expect != 0 && expect != cur.Version {
+			return Campaign{}, nil, apperr.PreconditionFailedf("campaign %q is at version %d, not %d: reload and try again", slug, cur.Version, expect)
+		}
+		id, err := s.UploadEmblem(ctx, emblem, by)
+		if err != nil {
+			return Campaign{}, nil, err
+		}
+		u.Emblem = &id
+	}
+	return s.Update(ctx, slug, u, expect, by)
+}
+
+// RemoveEmblem asks for the campaign named slug to show no emblem.
+func (s *Service) RemoveEmblem(ctx context.Context, slug string, expect int64, by auth.Caller) (Campaign, *Proposal, error) {
+	none, off := "", false
+	return s.Update(ctx, slug, Update{Emblem: &none, EmblemInCode: &off}, expect, by)
 }
 
 // SetDisabled asks for the campaign named slug to stop (or start again)
@@ -318,10 +389,10 @@ func (s *Service) carryOut(ctx context.Context, p Proposal, by auth.Caller) (Pro
 			return fail(fmt.Sprintf("the campaign moved on to version %d after this was proposed against version %d", cur.Version, p.BaseVersion), apperr.Conflict)
 		}
 	}
-	c, err := s.next(cur, p)
+	c, err := s.next(ctx, cur, p)
 	if err != nil {
-		if apperr.KindOf(err) == apperr.Internal {
-			return p, err
+		if k := apperr.KindOf(err); k == apperr.Internal || k == apperr.Unavailable {
+			return p, err // the store failed, not the change: it stays as it is
 		}
 		return fail("it no longer holds: "+apperr.Message(err), apperr.Conflict)
 	}
@@ -463,7 +534,11 @@ func (s *Service) Preview(ctx context.Context, slug, target string, look func(th
 		return nil, "", err
 	}
 	c.Target = target
-	b, err := badge.Render(badge.Content{Code: s.QRContent(c), Title: c.Title, Caption: c.Caption}, v)
+	em, err := s.emblemOf(ctx, c)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := badge.Render(badge.Content{Code: s.QRContent(c), Title: c.Title, Caption: c.Caption, Emblem: em, EmblemInCode: c.EmblemInCode}, v)
 	return b, target, err
 }
 

@@ -2,8 +2,6 @@ package campaign
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"log/slog"
 	"regexp"
 	"runtime"
@@ -18,31 +16,52 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/compress"
+	"github.com/oabadge/oabadge/internal/poster"
 )
 
-// Asset is one rendered variant of one campaign version. It is shared by
-// every request that serves it and must not be modified.
+// Asset is one rendered variant of one campaign version (or a served
+// emblem), with its compressed forms. It is shared by every request that
+// serves it and must not be modified.
 type Asset struct {
+	// Body is the uncompressed bytes.
 	Body    []byte
 	Variant badge.Variant
 	Version int64
 
-	// Kept in arrays so the *Values methods can return slices of them
-	// without allocating.
-	etag   [1]string // quoted strong validator
-	length [1]string // len(Body) in decimal
+	codings *compress.Set
 }
 
-// ETag returns the asset's strong entity tag, quoted.
-func (a *Asset) ETag() string { return a.etag[0] }
+func newAsset(body []byte, v badge.Variant, version int64) *Asset {
+	a := &Asset{Body: body, Variant: v, Version: version}
+	if v.Format == badge.SVG {
+		// Text compresses to a third; PNG is compressed already.
+		a.codings = compress.Compressed(body)
+	} else {
+		a.codings = compress.Plain(body)
+	}
+	return a
+}
+
+// ETag returns the strong entity tag of the uncompressed body, quoted.
+func (a *Asset) ETag() string { return a.codings.Identity().ETag() }
 
 // ETagValues returns the entity tag as a one-element slice, for callers that
 // put it in a header map without allocating. The slice is shared: do not
 // modify it.
-func (a *Asset) ETagValues() []string { return a.etag[:] }
+func (a *Asset) ETagValues() []string { return a.codings.Identity().ETagValues() }
 
 // LengthValues returns len(Body) in decimal as a shared one-element slice.
-func (a *Asset) LengthValues() []string { return a.length[:] }
+func (a *Asset) LengthValues() []string { return a.codings.Identity().LengthValues() }
+
+// Compressible reports whether the asset has compressed forms (SVG does,
+// PNG does not), so its responses vary by Accept-Encoding.
+func (a *Asset) Compressible() bool { return a.codings.Compressible() }
+
+// For returns the form of the asset to send to a request whose
+// Accept-Encoding lines are accept (brotli, else gzip, else identity),
+// each with its own ETag and length. It does not allocate.
+func (a *Asset) For(accept []string) *compress.Body { return a.codings.For(accept) }
 
 // Observer is told about cache and render events, for metrics. Its methods
 // are called on the serving path and must not block.
@@ -62,9 +81,17 @@ func (nopObserver) Rendered(badge.Variant, time.Duration, error) {}
 // and the cache key of every variant of this version, computed once so the
 // serving path builds no strings. Entries are immutable and shared.
 type Entry struct {
-	c    Campaign
-	code string
-	keys [badge.NumVariants]string
+	c      Campaign
+	code   string
+	keys   [badge.NumVariants]string
+	emblem *emblem // nil without one
+	doc    atomic.Pointer[compress.Set]
+}
+
+// emblem is a campaign's emblem decoded once, with the PNG as served.
+type emblem struct {
+	img   *badge.Emblem
+	asset *Asset
 }
 
 // Campaign returns the campaign the entry serves.
@@ -76,19 +103,62 @@ func (e *Entry) Slug() string { return e.c.Slug }
 // Look returns the campaign's default theme and layout.
 func (e *Entry) Look() (theme, layout string) { return e.c.Theme, e.c.Layout }
 
+// serves reports whether e is the entry of c as stored: the same version
+// of the same campaign (the update time tells a campaign deleted and
+// re-created apart). A nil entry serves nothing.
+func (e *Entry) serves(c Campaign) bool {
+	return e != nil && e.c.Version == c.Version && e.c.UpdatedAt.Equal(c.UpdatedAt)
+}
+
+// Emblem returns the campaign's emblem, decoded, or nil for none.
+func (e *Entry) Emblem() *badge.Emblem {
+	if e.emblem == nil {
+		return nil
+	}
+	return e.emblem.img
+}
+
+// Document returns the campaign's public document (its JSON), made by
+// build the first time it is asked for and kept, with its compressed
+// forms, as long as the entry: once per campaign version, not per request.
+// build must depend on nothing but the campaign and fixed configuration.
+func (e *Entry) Document(build func(Campaign) ([]byte, error)) (*compress.Set, error) {
+	if d := e.doc.Load(); d != nil {
+		return d, nil
+	}
+	b, err := build(e.c)
+	if err != nil {
+		return nil, err
+	}
+	d := compress.Compressed(b)
+	e.doc.Store(d) // two first requests at once may both build: the same bytes
+	return d, nil
+}
+
 // snapshot is an immutable view of every campaign; it is replaced whole.
 type snapshot struct {
 	bySlug map[string]*Entry
 	list   []Campaign // every campaign, ordered by slug
 	served []Campaign // the enabled ones
+	// emblems are the decoded emblems of every campaign, by id; public
+	// those of served campaigns only.
+	emblems, public map[string]*emblem
+	listDoc         atomic.Pointer[compress.Set]
 }
 
 // finish computes what is derived from the list, before publishing.
 func (sn *snapshot) finish() *snapshot {
 	sn.served = make([]Campaign, 0, len(sn.list))
+	sn.emblems, sn.public = map[string]*emblem{}, map[string]*emblem{}
 	for _, c := range sn.list {
 		if !c.Disabled {
 			sn.served = append(sn.served, c)
+		}
+		if e := sn.bySlug[c.Slug]; e != nil && e.emblem != nil {
+			sn.emblems[c.Emblem] = e.emblem
+			if !c.Disabled {
+				sn.public[c.Emblem] = e.emblem
+			}
 		}
 	}
 	return sn
@@ -151,7 +221,7 @@ func NewService(store Store, cfg Config) *Service {
 		cfg.PollInterval = time.Second
 	}
 	s := &Service{store: store, cfg: cfg, cache: gocache.New(cacheTTL, cacheCleanup), renders: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	s.snap.Store(&snapshot{bySlug: map[string]*Entry{}})
+	s.snap.Store((&snapshot{bySlug: map[string]*Entry{}}).finish())
 	return s
 }
 
@@ -195,6 +265,125 @@ func (s *Service) List() []Campaign { return s.snap.Load().served }
 // All returns every campaign as stored, disabled ones too, ordered by
 // slug: what the console and the admin API list.
 func (s *Service) All(ctx context.Context) ([]Campaign, error) { return s.store.Campaigns(ctx) }
+
+// ListDocument returns the public document listing every served campaign
+// (the JSON of GET /api/v1/campaigns), made by build the first time it is
+// asked for after a change and kept, compressed, until the next change.
+// build must depend on nothing but the list and fixed configuration.
+func (s *Service) ListDocument(build func([]Campaign) ([]byte, error)) (*compress.Set, error) {
+	sn := s.snap.Load()
+	if d := sn.listDoc.Load(); d != nil {
+		return d, nil
+	}
+	b, err := build(sn.served)
+	if err != nil {
+		return nil, err
+	}
+	d := compress.Compressed(b)
+	sn.listDoc.Store(d)
+	return d, nil
+}
+
+// EmblemPNG returns the emblem id as served: the sanitised PNG of a
+// served campaign's emblem, from memory. An emblem no served campaign
+// shows (one only proposed, or no longer used) is NotFound.
+func (s *Service) EmblemPNG(id string) (*Asset, error) {
+	e := s.snap.Load().public[id]
+	if e == nil {
+		return nil, errNoEmblem
+	}
+	return e.asset, nil
+}
+
+// StoredEmblem returns emblem id as stored, whether or not a campaign
+// shows it: for people reviewing a proposal that names it. It needs a
+// viewer.
+func (s *Service) StoredEmblem(ctx context.Context, id string, by auth.Caller) ([]byte, error) {
+	if err := by.Require(auth.Viewer); err != nil {
+		return nil, err
+	}
+	if !ValidEmblemID(id) {
+		return nil, errNoEmblem
+	}
+	b, err := s.store.Emblem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return b.PNG, nil
+}
+
+var errNoEmblem = apperr.NotFoundf("no such emblem")
+
+// emblemOf returns c's emblem, decoded: from the snapshot when a campaign
+// shows it, else read from the store.
+func (s *Service) emblemOf(ctx context.Context, c Campaign) (*badge.Emblem, error) {
+	if c.Emblem == "" {
+		return nil, nil
+	}
+	if e := s.snap.Load().emblems[c.Emblem]; e != nil {
+		return e.img, nil
+	}
+	e, err := s.loadEmblem(ctx, c.Emblem)
+	if e == nil {
+		return nil, err
+	}
+	return e.img, err
+}
+
+// loadEmblem reads and decodes emblem id. A stored blob that no longer
+// decodes (it was sanitised when stored, so only damage does this) is
+// logged and served as no emblem, rather than stop the campaign.
+func (s *Service) loadEmblem(ctx context.Context, id string) (*emblem, error) {
+	b, err := s.store.Emblem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	img, err := badge.NewEmblem(b.PNG)
+	if err != nil {
+		s.cfg.Logger.Error("a stored emblem cannot be read; serving the campaign without it", "emblem", id, "err", err)
+		return nil, nil
+	}
+	return &emblem{img: img, asset: newAsset(img.PNG(), badge.Variant{Format: badge.PNG}, 0)}, nil
+}
+
+// emblems returns the decoded emblems of cs, from the current snapshot
+// or else the store, by id.
+func (s *Service) emblems(ctx context.Context, cs ...Campaign) (map[string]*emblem, error) {
+	have := s.snap.Load().emblems
+	out := map[string]*emblem{}
+	for _, c := range cs {
+		if c.Emblem == "" || out[c.Emblem] != nil {
+			continue
+		}
+		if e := have[c.Emblem]; e != nil {
+			out[c.Emblem] = e
+			continue
+		}
+		e, err := s.loadEmblem(ctx, c.Emblem)
+		if err != nil {
+			return nil, err
+		}
+		out[c.Emblem] = e
+	}
+	return out, nil
+}
+
+// PosterContent returns what a poster of campaign c shows: the printed
+// code (with a placement code when placement is set: see PrintedCode),
+// title, caption, the agency line, and the campaign's emblem. The server
+// and the command line both print through it.
+func (s *Service) PosterContent(ctx context.Context, c Campaign, agency, placement string) (poster.Content, error) {
+	code, err := s.PrintedCode(c, placement)
+	if err != nil {
+		return poster.Content{}, err
+	}
+	pc := poster.NewContent(code, c.Title, c.Caption, agency)
+	if pc.Emblem, err = s.emblemOf(ctx, c); err != nil {
+		return poster.Content{}, err
+	}
+	pc.EmblemInCode = pc.Emblem != nil && c.EmblemInCode
+	return pc, nil
+}
 
 // QRContent returns what c's QR code encodes.
 func (s *Service) QRContent(c Campaign) string {
@@ -269,16 +458,17 @@ func (s *Service) render(e *Entry, key string, v badge.Variant) (*Asset, error) 
 	}
 	s.renders <- struct{}{}
 	start := time.Now()
-	body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption}, v)
+	body, err := badge.Render(badge.Content{Code: e.code, Title: e.c.Title, Caption: e.c.Caption,
+		Emblem: e.Emblem(), EmblemInCode: e.c.EmblemInCode}, v)
+	var a *Asset
+	if err == nil {
+		a = newAsset(body, v, e.c.Version) // compressed here, once, in the render slot
+	}
 	<-s.renders
 	s.cfg.Observer.Rendered(v, time.Since(start), err)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(body)
-	a := &Asset{Body: body, Variant: v, Version: e.c.Version}
-	a.etag[0] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-	a.length[0] = strconv.Itoa(len(body))
 	s.cache.Set(key, a, gocache.DefaultExpiration)
 	// A change may have replaced this entry while it rendered: its keys
 	// are then unreachable, so free the memory now.
@@ -295,28 +485,56 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Emblems are read (outside the lock) for the campaigns whose entries
+	// will be made anew: a refresh that finds nothing changed reads none.
+	var changed []Campaign
+	for _, c := range list {
+		if !s.snap.Load().bySlug[c.Slug].serves(c) {
+			changed = append(changed, c)
+		}
+	}
+	ems, err := s.emblems(ctx, changed...)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
 	next := &snapshot{bySlug: make(map[string]*Entry, len(list)), list: list}
+	same := len(list) == len(old.bySlug)
 	for _, c := range list {
-		if e := old.bySlug[c.Slug]; e != nil && e.c.Version == c.Version && e.c.UpdatedAt.Equal(c.UpdatedAt) {
+		if e := old.bySlug[c.Slug]; e.serves(c) {
 			next.bySlug[c.Slug] = e
 			continue
 		}
-		next.bySlug[c.Slug] = s.newEntry(c)
+		same = false
+		em := ems[c.Emblem]
+		if em == nil {
+			em = old.emblems[c.Emblem] // the snapshot moved on meanwhile
+		}
+		next.bySlug[c.Slug] = s.newEntry(c, em)
 		if _, err := s.CheckTarget(c, c.Target); err != nil {
 			// Stored before a stricter rule: it keeps serving (a badge
 			// must not vanish), but say so, so an admin re-points it.
 			s.cfg.Logger.Warn("a campaign's stored target would not be allowed today; rotate it", "slug", c.Slug, "target", c.Target, "reason", apperr.Message(err))
 		}
 	}
+	if same {
+		return nil // nothing changed: keep the snapshot and what it memoised
+	}
 	s.swap(old, next.finish())
 	return nil
 }
 
-// apply puts one changed campaign into the snapshot.
-func (s *Service) apply(c Campaign) {
+// apply puts one changed campaign into the snapshot. When its emblem
+// cannot be read now, the snapshot is left as it is: the next refresh
+// brings the change.
+func (s *Service) apply(ctx context.Context, c Campaign) {
+	ems, err := s.emblems(ctx, c)
+	if err != nil {
+		s.cfg.Logger.Warn("reading a campaign's emblem; the change is served after the next refresh", "slug", c.Slug, "err", err)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
@@ -327,7 +545,7 @@ func (s *Service) apply(c Campaign) {
 	for k, e := range old.bySlug {
 		next.bySlug[k] = e
 	}
-	next.bySlug[c.Slug] = s.newEntry(c)
+	next.bySlug[c.Slug] = s.newEntry(c, ems[c.Emblem])
 	next.list = make([]Campaign, 0, len(next.bySlug))
 	replaced := false
 	for _, x := range old.list {
@@ -375,7 +593,7 @@ func (s *Service) RefreshOne(ctx context.Context, slug string) error {
 	case err != nil:
 		return err
 	}
-	s.apply(c)
+	s.apply(ctx, c)
 	return nil
 }
 
@@ -395,8 +613,8 @@ func (s *Service) swap(old, next *snapshot) {
 	}
 }
 
-func (s *Service) newEntry(c Campaign) *Entry {
-	e := &Entry{c: c, code: s.QRContent(c)}
+func (s *Service) newEntry(c Campaign, em *emblem) *Entry {
+	e := &Entry{c: c, code: s.QRContent(c), emblem: em}
 	// The key names the campaign, its version and the variant's index; the
 	// update time guards against a campaign deleted and re-created with the
 	// same slug and version.

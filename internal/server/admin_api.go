@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,6 +38,9 @@ func (s *Server) adminRoutes() {
 	s.handle(http.MethodPost, p+"/campaigns/:slug/disable", s.signedIn(s.apiSetDisabled(true)))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/enable", s.signedIn(s.apiSetDisabled(false)))
 	s.handle(http.MethodPost, p+"/campaigns/:slug/preview", s.signedIn(s.limited(s.costly, "previews", s.apiPreview)))
+	s.handle(http.MethodPut, p+"/campaigns/:slug/emblem", s.signedIn(s.apiSetEmblem))
+	s.handle(http.MethodDelete, p+"/campaigns/:slug/emblem", s.signedIn(s.apiRemoveEmblem))
+	s.handle(http.MethodGet, p+"/emblems/:file", s.signedIn(s.storedEmblem))
 
 	s.handle(http.MethodGet, p+"/proposals", s.signedIn(s.apiProposals))
 	s.handle(http.MethodPost, p+"/proposals/:id/approve", s.signedIn(s.apiApprove))
@@ -109,6 +113,9 @@ type adminCampaign struct {
 	OAIDs     []string  `json:"oa_ids"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// Emblem is the emblem's id ("" for none); images.emblem is its URL.
+	Emblem       string `json:"emblem"`
+	EmblemInCode bool   `json:"emblem_in_code"`
 }
 
 // lookJSON is a campaign's default theme and layout.
@@ -122,7 +129,8 @@ func (s *Server) adminView(c campaign.Campaign) adminCampaign {
 	if ids == nil {
 		ids = []string{}
 	}
-	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, Disabled: c.Disabled, CreatedAt: c.CreatedAt}
+	return adminCampaign{campaignJSON: s.campaignView(c), OAIDs: ids, Disabled: c.Disabled, CreatedAt: c.CreatedAt,
+		Emblem: c.Emblem, EmblemInCode: c.EmblemInCode}
 }
 
 func (s *Server) apiCampaigns(c echo.Context) error {
@@ -155,6 +163,10 @@ type campaignBody struct {
 	OAIDs   *[]string `json:"oa_ids"`
 	Theme   *string   `json:"theme"`
 	Layout  *string   `json:"layout"`
+	// Emblem names an uploaded emblem by id ("" for none); the file itself
+	// goes to PUT …/emblem.
+	Emblem       *string `json:"emblem"`
+	EmblemInCode *bool   `json:"emblem_in_code"`
 }
 
 func (s *Server) apiCreateCampaign(c echo.Context) error {
@@ -180,6 +192,12 @@ func (s *Server) apiCreateCampaign(c echo.Context) error {
 	}
 	if b.Layout != nil {
 		x.Layout = *b.Layout
+	}
+	if b.Emblem != nil {
+		x.Emblem = *b.Emblem
+	}
+	if b.EmblemInCode != nil {
+		x.EmblemInCode = *b.EmblemInCode
 	}
 	who, err := s.fresh(c)
 	if err != nil {
@@ -208,7 +226,8 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 	if b.Slug != "" || b.Target != "" {
 		return apperr.BadRequestf("the slug cannot change, and the target changes only with PUT …/target")
 	}
-	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs, Theme: b.Theme, Layout: b.Layout}
+	u := campaign.Update{Title: b.Title, Caption: b.Caption, OAIDs: b.OAIDs, Theme: b.Theme, Layout: b.Layout,
+		Emblem: b.Emblem, EmblemInCode: b.EmblemInCode}
 	if b.QRMode != nil {
 		m := campaign.QRMode(*b.QRMode)
 		u.QRMode = &m
@@ -235,6 +254,74 @@ func (s *Server) apiSetDisabled(disabled bool) echo.HandlerFunc {
 		x, prop, err := s.campaigns.SetDisabled(c.Request().Context(), c.Param("slug"), disabled, expect, who)
 		return s.changed(c, x, prop, err)
 	}
+}
+
+// emblemTypes are the Content-Types an emblem upload may have.
+var emblemTypes = map[string]bool{"image/png": true, "image/svg+xml": true}
+
+// apiSetEmblem serves PUT …/campaigns/{slug}/emblem: the body is the
+// file (PNG or SVG, at most badge.MaxEmblemBytes), with If-Match. The
+// file is sanitised and stored, and the change that shows it is applied
+// or proposed like any other; an SVG is rasterised, never kept as sent.
+func (s *Server) apiSetEmblem(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	t, _, err := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	if err != nil || !emblemTypes[t] {
+		return apperr.Invalidf("send the emblem as the body, with Content-Type image/png or image/svg+xml")
+	}
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		if apperr.KindOf(err) != apperr.Internal {
+			return err // over the limit: 413
+		}
+		return apperr.BadRequestf("reading the body: %v", err)
+	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	// Drawing an upload costs real work (an SVG is rasterised): held to
+	// the rate of previews and posters.
+	if err := s.costly.allow(c.RealIP(), "emblem uploads"); err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.UpdateWithEmblem(c.Request().Context(), c.Param("slug"), campaign.Update{}, data, expect, who)
+	return s.changed(c, x, prop, err)
+}
+
+// apiRemoveEmblem serves DELETE …/campaigns/{slug}/emblem, with If-Match.
+func (s *Server) apiRemoveEmblem(c echo.Context) error {
+	expect, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	who, err := s.fresh(c)
+	if err != nil {
+		return err
+	}
+	x, prop, err := s.campaigns.RemoveEmblem(c.Request().Context(), c.Param("slug"), expect, who)
+	return s.changed(c, x, prop, err)
+}
+
+// storedEmblem serves GET …/emblems/{id}.png (API and console): any stored
+// emblem, shown or only proposed, so a reviewer sees what they approve.
+// The bytes are the sanitised PNG.
+func (s *Server) storedEmblem(c echo.Context) error {
+	id, ok := strings.CutSuffix(c.Param("file"), ".png")
+	if !ok {
+		return errNoEmblemFile
+	}
+	b, err := s.campaigns.StoredEmblem(c.Request().Context(), id, caller(c))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h["Content-Security-Policy"] = valImageCSP
+	h["Cache-Control"] = valNoStore
+	return c.Blob(http.StatusOK, valPNGType[0], b)
 }
 
 type revisionJSON struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/compress"
 )
 
 // Messages for bad badge queries, built once: they name the allowed values.
@@ -190,28 +191,39 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	res := c.Response()
 	h := res.Header()
+	var b *compress.Body
 	if f == badge.SVG {
 		h["Content-Type"] = valSVGType
 		// An SVG opened directly is a document: forbid it any script.
 		h["Content-Security-Policy"] = valImageCSP
+		// Every SVG answer depends on Accept-Encoding, the uncompressed
+		// ones too: a shared cache must not hand them to other clients.
+		h["Vary"] = valVaryEncoding
+		b = a.For(r.Header["Accept-Encoding"])
+		if enc := b.EncodingValues(); enc != nil {
+			h["Content-Encoding"] = enc
+		}
 	} else {
 		h["Content-Type"] = valPNGType
+		b = a.For(nil) // PNG is compressed already: always as is
 	}
-	h["Etag"] = a.ETagValues()
+	h["Etag"] = b.ETagValues()
 	h["Cache-Control"] = s.imageCacheControl
 	h["Cross-Origin-Resource-Policy"] = valCORP
 	h["Access-Control-Allow-Origin"] = valAnyOrigin
 	if r.Method == http.MethodGet {
 		s.count(c, compliance.Image, slug)
 	}
-	if etagMatch(r.Header["If-None-Match"], a.ETag()) {
+	// Each coding has its own tag, so a cache revalidating its gzip copy
+	// gets 304 only while that copy is current.
+	if etagMatch(r.Header["If-None-Match"], b.ETag()) {
 		res.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h["Content-Length"] = a.LengthValues()
+	h["Content-Length"] = b.LengthValues()
 	res.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, err = res.Write(a.Body)
+		_, err = res.Write(b.Bytes)
 	}
 	return err
 }

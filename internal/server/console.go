@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,6 +35,12 @@ var adminTmpl = template.Must(template.New("admin.html").Funcs(template.FuncMap{
 			return "—"
 		}
 		return strings.Join(*ids, ", ")
+	},
+	"deref": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
 	},
 	"themes":  func() []string { return []string{"light", "dark", "mono"} },
 	"layouts": func() []string { return []string{"badge", "qr", "card"} },
@@ -83,7 +91,9 @@ type consoleText struct {
 	// last day, then the values (see historyCharts).
 	CompliantDesc, CountDesc string
 	// ShortDay is how the charts' axis writes a day (a time layout).
-	ShortDay string
+	ShortDay                                                 string
+	Emblem, EmblemFile, EmblemInCode, RemoveEmblem, NoEmblem string
+	ProposedEmblem                                           string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -131,6 +141,8 @@ var consoleTexts = map[string]consoleText{
 		CompliantDesc: "%d ngày, từ %s đến %s: từ %d lên %d trên %d cơ quan, đơn vị; cao nhất %d.",
 		CountDesc:     "%d ngày, từ %s đến %s: tổng %d, cao nhất %d một ngày, hôm nay %d.",
 		ShortDay:      "2/1",
+		Emblem:        "Biểu trưng", EmblemFile: "Tải biểu trưng mới (PNG hoặc SVG, tối đa 512 KiB)", EmblemInCode: "Đặt biểu trưng vào giữa mã QR",
+		RemoveEmblem: "Bỏ biểu trưng", NoEmblem: "Chưa có biểu trưng.", ProposedEmblem: "Biểu trưng trong đề xuất",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -176,6 +188,8 @@ var consoleTexts = map[string]consoleText{
 		CompliantDesc: "%d days, %s to %s: from %d to %d of %d agencies; at most %d.",
 		CountDesc:     "%d days, %s to %s: %d in all, at most %d a day, %d today.",
 		ShortDay:      "Jan 2",
+		Emblem:        "Emblem", EmblemFile: "Upload a new emblem (PNG or SVG, at most 512 KiB)", EmblemInCode: "Put the emblem in the centre of the QR code",
+		RemoveEmblem: "Remove the emblem", NoEmblem: "No emblem yet.", ProposedEmblem: "Emblem in a proposal",
 	},
 }
 
@@ -258,7 +272,8 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(s.consoleRotate))
 	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(s.consoleRollback))
 	s.handle(http.MethodPost, "/admin/campaigns", s.console(s.consoleCreate))
-	s.handle(http.MethodPost, "/admin/c/:slug/edit", s.console(s.consoleEdit))
+	s.handle(http.MethodPost, "/admin/c/:slug/edit", withForm(s.console(s.consoleEdit)))
+	s.handle(http.MethodGet, "/admin/emblems/:file", s.console(s.storedEmblem))
 	s.handle(http.MethodPost, "/admin/c/:slug/disable", s.console(s.consoleSetDisabled(true)))
 	s.handle(http.MethodPost, "/admin/c/:slug/enable", s.console(s.consoleSetDisabled(false)))
 	s.handle(http.MethodGet, "/admin/approvals", s.console(s.consoleApprovals))
@@ -277,11 +292,29 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodPost, "/admin/tokens/:id/revoke", s.console(s.consoleRevokeToken))
 }
 
+// withForm parses a form that may carry a file before h reads it (and
+// before the sign-in check reads its CSRF field), so a body over the
+// route's limit is answered 413, not taken for a form without a token.
+func withForm(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := c.Request().ParseMultipartForm(maxEmblemForm)
+		switch {
+		case err == nil, errors.Is(err, http.ErrNotMultipart):
+		case apperr.KindOf(err) == apperr.TooLarge:
+			return err
+		default:
+			return apperr.BadRequestf("the form cannot be read: %v", err)
+		}
+		return h(c)
+	}
+}
+
 // console wraps a page handler: a visitor who is not signed in is sent to
 // the sign-in page; an error the handler returns (a role the caller lacks,
 // a campaign that does not exist) is shown as a page with its status.
+// Pages are gzipped for clients that accept it.
 func (s *Server) console(h echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return s.gzipped(func(c echo.Context) error {
 		who, err := s.authenticate(c)
 		if apperr.KindOf(err) == apperr.Unauthorized && c.Request().Method == http.MethodGet {
 			return c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
@@ -303,7 +336,7 @@ func (s *Server) console(h echo.HandlerFunc) echo.HandlerFunc {
 		d := s.consoleBase(c, "oabadge")
 		d.Error = msg
 		return s.render(c, code, "campaigns", d)
-	}
+	})
 }
 
 func (s *Server) consoleBase(c echo.Context, title string) consoleData {
@@ -555,8 +588,47 @@ func (s *Server) consoleEdit(c echo.Context) error {
 	title, caption, theme, layout := c.FormValue("title"), c.FormValue("caption"), c.FormValue("theme"), c.FormValue("layout")
 	mode, ids := campaign.QRMode(c.FormValue("qr_mode")), formIDs(c.FormValue("oa_ids"))
 	u := campaign.Update{Title: &title, Caption: &caption, QRMode: &mode, OAIDs: &ids, Theme: &theme, Layout: &layout}
-	_, prop, err := s.campaigns.Update(c.Request().Context(), slug, u, version, who)
+	if c.FormValue("emblem_form") != "" { // the form has the emblem's fields
+		inCode := c.FormValue("emblem_in_code") != ""
+		u.EmblemInCode = &inCode
+		if c.FormValue("remove_emblem") != "" {
+			none := ""
+			u.Emblem = &none
+		}
+	}
+	file, err := formEmblem(c)
+	if err != nil {
+		return back(c, "/admin/c/"+slug, err, "")
+	}
+	if file != nil && u.Emblem != nil {
+		return back(c, "/admin/c/"+slug, apperr.BadRequestf("choose a new emblem or remove it, not both"), "")
+	}
+	if file != nil {
+		if err := s.costly.allow(c.RealIP(), "emblem uploads"); err != nil {
+			return back(c, "/admin/c/"+slug, err, "")
+		}
+	}
+	_, prop, err := s.campaigns.UpdateWithEmblem(c.Request().Context(), slug, u, file, version, who)
 	return s.consoleRotated(c, slug, prop, err)
+}
+
+// formEmblem reads the emblem file of the campaign form, or nil when none
+// was chosen.
+func formEmblem(c echo.Context) ([]byte, error) {
+	fh, err := c.FormFile("emblem")
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) || (err == nil && fh.Size == 0 && fh.Filename == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apperr.BadRequestf("the emblem file cannot be read: %v", err)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// One byte more than allowed, so badge.NewEmblem can say it is too large.
+	return io.ReadAll(io.LimitReader(f, badge.MaxEmblemBytes+1))
 }
 
 func (s *Server) consoleSetDisabled(disabled bool) echo.HandlerFunc {

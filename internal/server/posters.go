@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ func (s *Server) poster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.renderPoster(x, agency, q.Get("placement"), poster.Options{Paper: paper, Bleed: bleed})
+	body, err := s.renderPoster(c.Request().Context(), x, agency, q.Get("placement"), poster.Options{Paper: paper, Bleed: bleed})
 	if err != nil {
 		return err
 	}
@@ -78,14 +79,14 @@ func (s *Server) agencyLine(c echo.Context, v string) (string, error) {
 	return badge.CleanText(v), nil
 }
 
-// renderPoster renders campaign x's poster; placement, when set, goes into
-// the printed code so scans are counted per desk.
-func (s *Server) renderPoster(x campaign.Campaign, agency, placement string, o poster.Options) ([]byte, error) {
-	code, err := s.campaigns.PrintedCode(x, placement)
+// renderPoster renders campaign x's poster, with its emblem; placement,
+// when set, goes into the printed code so scans are counted per desk.
+func (s *Server) renderPoster(ctx context.Context, x campaign.Campaign, agency, placement string, o poster.Options) ([]byte, error) {
+	pc, err := s.campaigns.PosterContent(ctx, x, agency, placement)
 	if err != nil {
 		return nil, err
 	}
-	return poster.Render([]poster.Content{poster.NewContent(code, x.Title, x.Caption, agency)}, o)
+	return poster.Render([]poster.Content{pc}, o)
 }
 
 // countPlacement counts a scan that carries a valid placement code.

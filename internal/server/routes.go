@@ -22,9 +22,13 @@ func (s *Server) routes() {
 	// Badges, hotlinked by portals: the hot path.
 	get("/b/:file", s.badge)
 
-	// Public campaign data, for embed scripts and integrations.
+	// Public campaign data, for embed scripts and integrations: JSON made
+	// and compressed once per campaign version.
 	get("/api/v1/campaigns", s.listCampaigns)
 	get("/api/v1/campaigns/:slug", s.getCampaign)
+
+	// Emblems of served campaigns, as sanitised PNG, by content address.
+	get("/emblems/:file", s.emblemFile)
 
 	// Redirects: /go from badge clicks, /s from scans of stable QR codes.
 	get("/go/:slug", s.redirect)
@@ -38,9 +42,10 @@ func (s *Server) routes() {
 	get("/embed/:file", s.embedVersioned)
 	get("/e/:slug", s.frame)
 
-	// Pages: the webmaster page and its assets.
-	get("/", s.index)
-	get("/static/*", s.staticFile)
+	// Pages: the webmaster page and its assets, made per request, so
+	// gzipped per response (see gzipped).
+	get("/", s.gzipped(s.index))
+	get("/static/*", s.gzipped(s.staticFile))
 
 	// Admin API (admin_api.go) and console (console.go).
 	s.adminRoutes()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
+	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/metrics"
@@ -163,18 +164,20 @@ func (s *Server) count(c echo.Context, e compliance.Event, slug string) {
 // Shared header values. net/http never modifies header values it is given,
 // so a response may point at these slices instead of allocating its own.
 var (
-	valNosniff   = []string{"nosniff"}
-	valCORP      = []string{"cross-origin"}
-	valAnyOrigin = []string{"*"}
-	valNoStore   = []string{"no-store"}
-	valNoCache   = []string{"no-cache"}
-	valSVGType   = []string{"image/svg+xml"}
-	valPNGType   = []string{"image/png"}
-	valJSONType  = []string{"application/json; charset=utf-8"}
-	valFrameDeny = []string{"DENY"}
-	valRefPolicy = []string{"strict-origin-when-cross-origin"}
-	valImageCSP  = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
-	valPageCSP   = []string{"default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
+	valNosniff      = []string{"nosniff"}
+	valCORP         = []string{"cross-origin"}
+	valAnyOrigin    = []string{"*"}
+	valNoStore      = []string{"no-store"}
+	valNoCache      = []string{"no-cache"}
+	valForever      = []string{"public, max-age=31536000, immutable"} // content-addressed paths
+	valVaryEncoding = []string{"Accept-Encoding"}
+	valSVGType      = []string{"image/svg+xml"}
+	valPNGType      = []string{"image/png"}
+	valJSONType     = []string{"application/json; charset=utf-8"}
+	valFrameDeny    = []string{"DENY"}
+	valRefPolicy    = []string{"strict-origin-when-cross-origin"}
+	valImageCSP     = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+	valPageCSP      = []string{"default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
 )
 
 // headerMW sets the headers every response carries.
@@ -192,6 +195,10 @@ func (s *Server) headerMW(next echo.HandlerFunc) echo.HandlerFunc {
 // maxBody bounds request bodies. No public route takes one; admin JSON is small.
 const maxBody = 64 << 10
 
+// maxEmblemForm bounds the console's campaign form: an emblem file and
+// the form's other fields.
+const maxEmblemForm = badge.MaxEmblemBytes + 64<<10
+
 // observeMW is the outermost middleware: it recovers panics, bounds the
 // request body, turns handler errors into responses (so the status it
 // records is the one sent), then records metrics and the access log line.
@@ -201,8 +208,13 @@ func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		if r.Body != nil && r.Body != http.NoBody {
 			limit := int64(maxBody)
-			if c.Path() == "/api/v1/admin/agencies" || c.Path() == "/admin/agencies" {
+			switch c.Path() {
+			case "/api/v1/admin/agencies", "/admin/agencies":
 				limit = maxImport // register files
+			case "/api/v1/admin/campaigns/:slug/emblem":
+				limit = badge.MaxEmblemBytes // the file alone
+			case "/admin/c/:slug/edit":
+				limit = maxEmblemForm // the edit form, with its emblem file
 			}
 			r.Body = maxBytes{http.MaxBytesReader(c.Response(), r.Body, limit), limit}
 		}

@@ -382,15 +382,23 @@ func BenchmarkServeCachedBadge(b *testing.B) {
 		log    bool
 		target string
 		inm    bool
+		accept string // Accept-Encoding
 	}{
-		{"svg", false, "/b/bnv.svg?size=192&theme=light", false},
-		{"png", false, "/b/bnv.png?size=256&dpr=2", false},
-		{"svg-304", false, "/b/bnv.svg?size=192&theme=light", true},
-		{"svg-accesslog", true, "/b/bnv.svg?size=192&theme=light", false},
+		{"svg", false, "/b/bnv.svg?size=192&theme=light", false, ""},
+		{"png", false, "/b/bnv.png?size=256&dpr=2", false, ""},
+		{"svg-304", false, "/b/bnv.svg?size=192&theme=light", true, ""},
+		{"svg-accesslog", true, "/b/bnv.svg?size=192&theme=light", false, ""},
+		{"svg-gzip", false, "/b/bnv.svg?size=192&theme=light", false, "gzip, deflate"},
+		{"svg-br", false, "/b/bnv.svg?size=192&theme=light", false, "gzip, deflate, br, zstd"},
+		{"svg-br-304", false, "/b/bnv.svg?size=192&theme=light", true, "gzip, deflate, br, zstd"},
+		{"png-br", false, "/b/bnv.png?size=256&dpr=2", false, "gzip, deflate, br, zstd"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := newFixtureWith(b, withLog(slog.New(slog.NewJSONHandler(io.Discard, nil))), func(c *config.Config) { c.AccessLog = bc.log })
 			req := httptest.NewRequest("GET", bc.target, nil)
+			if bc.accept != "" {
+				req.Header["Accept-Encoding"] = []string{bc.accept}
+			}
 			w := &discard{h: http.Header{}}
 			f.h.ServeHTTP(w, req)
 			if bc.inm {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 
@@ -13,7 +15,15 @@ import (
 // in every store so their entries compare.
 func CampaignState(c campaign.Campaign) map[string]any {
 	return map[string]any{"title": c.Title, "caption": c.Caption, "target": c.Target, "version": c.Version,
-		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout, "disabled": c.Disabled}
+		"qr_mode": c.QRMode, "oa_ids": c.OAIDs, "theme": c.Theme, "layout": c.Layout, "disabled": c.Disabled,
+		"emblem": c.Emblem, "emblem_in_code": c.EmblemInCode}
+}
+
+// EmblemState is what the audit trail records of an uploaded emblem: its
+// id, size and the SHA-256 of its bytes, not the bytes.
+func EmblemState(b campaign.EmblemBlob) map[string]any {
+	sum := sha256.Sum256(b.PNG)
+	return map[string]any{"id": b.ID, "bytes": len(b.PNG), "sha256": hex.EncodeToString(sum[:])}
 }
 
 // AccountState is what the audit trail records of an account: never a

@@ -11,6 +11,7 @@ import (
 // Dump is a whole store's content, row for row, with the ids and hashes
 // kept, so the audit chain verifies after a copy.
 type Dump struct {
+	Emblems   []campaign.EmblemBlob
 	Campaigns []campaign.Campaign
 	Targets   []Target
 	Proposals []campaign.Proposal
@@ -38,7 +39,7 @@ type Target struct {
 // Sizes returns the row count of every table, to compare two stores.
 func (d *Dump) Sizes() map[string]int {
 	return map[string]int{
-		"campaigns": len(d.Campaigns), "targets": len(d.Targets), "proposals": len(d.Proposals),
+		"emblems": len(d.Emblems), "campaigns": len(d.Campaigns), "targets": len(d.Targets), "proposals": len(d.Proposals),
 		"accounts": len(d.Accounts), "tokens": len(d.Tokens), "audit": len(d.Audit),
 		"agencies": len(d.Agencies), "counts": len(d.Counts), "checks": len(d.Checks),
 	}

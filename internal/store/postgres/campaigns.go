@@ -1,12 +1,14 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
@@ -14,13 +16,32 @@ import (
 	"github.com/oabadge/oabadge/internal/store"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled, emblem, emblem_in_code"
+
+// campaignValues are c's values for campaignColumns, in their order.
+func campaignValues(c campaign.Campaign) []any {
+	return []any{c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt,
+		c.Theme, c.Layout, c.Disabled, nullString(c.Emblem), c.EmblemInCode}
+}
+
+// nullString stores "" as NULL, for optional references.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
 
 func scanCampaign(r pgx.Row) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt, &c.Theme, &c.Layout, &c.Disabled); err != nil {
+	var emblem *string
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &c.CreatedAt, &c.UpdatedAt, &c.Theme, &c.Layout, &c.Disabled,
+		&emblem, &c.EmblemInCode); err != nil {
 		return c, err
+	}
+	if emblem != nil {
+		c.Emblem = *emblem
 	}
 	c.QRMode = campaign.QRMode(mode)
 	if ids != "" {
@@ -97,18 +118,19 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 		}
 		if before == nil {
 			var id int64
-			err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (slug) DO NOTHING RETURNING id",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout, c.Disabled).Scan(&id)
+			err := tx.QueryRow(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (slug) DO NOTHING RETURNING id",
+				campaignValues(c)...).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return apperr.Conflictf("campaign %q already exists", c.Slug)
 			}
 			if err != nil {
-				return err
+				return emblemMissing(err, c)
 			}
 		} else if _, err := tx.Exec(ctx, `UPDATE campaigns SET title = $1, caption = $2, qr_mode = $3, target = $4, version = $5, oa_ids = $6,
-			updated_at = $7, theme = $8, layout = $9, disabled = $10 WHERE slug = $11`,
-			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Theme, c.Layout, c.Disabled, c.Slug); err != nil {
-			return err
+			updated_at = $7, theme = $8, layout = $9, disabled = $10, emblem = $11, emblem_in_code = $12 WHERE slug = $13`,
+			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.UpdatedAt, c.Theme, c.Layout, c.Disabled,
+			nullString(c.Emblem), c.EmblemInCode, c.Slug); err != nil {
+			return emblemMissing(err, c)
 		}
 		proposer := ch.Proposer
 		if proposer == "" {
@@ -135,6 +157,52 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 		return notify(ctx, tx, c.Slug)
 	})
 	return c, err
+}
+
+// emblemMissing reports a campaign that names an emblem not stored as
+// Invalid: the foreign key caught what the service checks first.
+func emblemMissing(err error, c campaign.Campaign) error {
+	var pe *pgconn.PgError
+	if c.Emblem != "" && errors.As(err, &pe) && pe.Code == "23503" { // foreign_key_violation
+		return apperr.Invalidf("emblem %q is not stored: upload it first", c.Emblem)
+	}
+	return err
+}
+
+// PutEmblem implements campaign.Store.
+func (s *Store) PutEmblem(ctx context.Context, b campaign.EmblemBlob, by audit.Actor) error {
+	at := b.CreatedAt.UTC().Truncate(time.Microsecond)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var id string
+		err := tx.QueryRow(ctx, "INSERT INTO emblems (id, png, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id", b.ID, b.PNG, at).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var have []byte
+			if err := tx.QueryRow(ctx, "SELECT png FROM emblems WHERE id = $1", b.ID).Scan(&have); err != nil {
+				return err
+			}
+			if !bytes.Equal(have, b.PNG) {
+				return apperr.Conflictf("emblem %s is stored already with other bytes", b.ID)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e := audit.New(by, "emblem.upload", b.ID, nil, store.EmblemState(b))
+		e.At = at
+		return s.appendAudit(ctx, tx, e)
+	})
+}
+
+// Emblem implements campaign.Store.
+func (s *Store) Emblem(ctx context.Context, id string) (campaign.EmblemBlob, error) {
+	b := campaign.EmblemBlob{ID: id}
+	err := s.pool.QueryRow(ctx, "SELECT png, created_at FROM emblems WHERE id = $1", id).Scan(&b.PNG, &b.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, apperr.NotFoundf("no emblem %q", id)
+	}
+	b.CreatedAt = utc(b.CreatedAt)
+	return b, classify(err)
 }
 
 // markApplied marks proposal id, which must be pending or approved, applied.

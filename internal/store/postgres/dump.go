@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -34,6 +34,15 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 		return rows.Err()
 	}
 	steps := []func() error{
+		func() error {
+			return each("SELECT id, png, created_at FROM emblems ORDER BY id", func(r pgx.Row) error {
+				var b campaign.EmblemBlob
+				err := r.Scan(&b.ID, &b.PNG, &b.CreatedAt)
+				b.CreatedAt = utc(b.CreatedAt)
+				d.Emblems = append(d.Emblems, b)
+				return err
+			})
+		},
 		func() error {
 			return each("SELECT "+campaignColumns+" FROM campaigns ORDER BY id", func(r pgx.Row) error {
 				c, err := scanCampaign(r)
@@ -123,21 +132,24 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		var n int64
 		// A new store's trail holds its seal entry only: that is empty.
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit WHERE action <> $1)
-			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts)`, audit.SealAction).Scan(&n); err != nil {
+			+ (SELECT count(*) FROM agencies) + (SELECT count(*) FROM counts) + (SELECT count(*) FROM emblems)`, audit.SealAction).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 && !replace {
 			return apperr.Conflictf("the target store is not empty (%d rows); pass --force to replace its content", n)
 		}
 		if _, err := tx.Exec(ctx, `ALTER TABLE audit DISABLE TRIGGER audit_no_change;
-			TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, audit RESTART IDENTITY CASCADE;
+			TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, emblems, audit RESTART IDENTITY CASCADE;
 			ALTER TABLE audit ENABLE TRIGGER audit_no_change`); err != nil {
 			return err
 		}
 		b := &pgx.Batch{}
+		for _, e := range d.Emblems {
+			b.Queue("INSERT INTO emblems (id, png, created_at) VALUES ($1, $2, $3)", e.ID, e.PNG, e.CreatedAt)
+		}
 		for _, c := range d.Campaigns {
-			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), c.CreatedAt, c.UpdatedAt, c.Theme, c.Layout, c.Disabled)
+			b.Queue("INSERT INTO campaigns ("+campaignColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+				campaignValues(c)...)
 		}
 		for _, t := range d.Targets {
 			b.Queue(`INSERT INTO targets (campaign_id, version, target, actor, created_at, kind, approver)

@@ -221,7 +221,7 @@ func (s *Store) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 		ALTER TABLE audit DISABLE TRIGGER audit_no_change;
-		TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, audit RESTART IDENTITY CASCADE;
+		TRUNCATE checks, counts, agencies, sessions, tokens, accounts, proposals, targets, campaigns, emblems, audit RESTART IDENTITY CASCADE;
 		ALTER TABLE audit ENABLE TRIGGER audit_no_change;
 		UPDATE audit_head SET seq = 0, hash = '`+audit.Genesis+`' WHERE id = 1;`); err != nil {
 			return err

@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
@@ -13,16 +17,33 @@ import (
 	"github.com/oabadge/oabadge/internal/store"
 )
 
-const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled"
+const campaignColumns = "slug, title, caption, qr_mode, target, version, oa_ids, created_at, updated_at, theme, layout, disabled, emblem, emblem_in_code"
+
+// campaignValues are c's values for campaignColumns, in their order.
+func campaignValues(c campaign.Campaign) []any {
+	return []any{c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt),
+		c.Theme, c.Layout, c.Disabled, nullString(c.Emblem), c.EmblemInCode}
+}
+
+// nullString stores "" as NULL, for optional references.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
 type scanner interface{ Scan(...any) error }
 
 func scanCampaign(r scanner) (campaign.Campaign, error) {
 	var c campaign.Campaign
 	var mode, ids, created, updated string
-	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated, &c.Theme, &c.Layout, &c.Disabled); err != nil {
+	var emblem sql.NullString
+	if err := r.Scan(&c.Slug, &c.Title, &c.Caption, &mode, &c.Target, &c.Version, &ids, &created, &updated, &c.Theme, &c.Layout, &c.Disabled,
+		&emblem, &c.EmblemInCode); err != nil {
 		return c, err
 	}
+	c.Emblem = emblem.String
 	c.QRMode = campaign.QRMode(mode)
 	c.OAIDs = splitIDs(ids)
 	var err error
@@ -108,14 +129,15 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 			}
 		}
 		if before == nil {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled); err != nil {
-				return err
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				campaignValues(c)...); err != nil {
+				return emblemMissing(err, c)
 			}
 		} else if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET title = ?, caption = ?, qr_mode = ?, target = ?, version = ?, oa_ids = ?,
-			updated_at = ?, theme = ?, layout = ?, disabled = ? WHERE slug = ?`,
-			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled, c.Slug); err != nil {
-			return err
+			updated_at = ?, theme = ?, layout = ?, disabled = ?, emblem = ?, emblem_in_code = ? WHERE slug = ?`,
+			c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled,
+			nullString(c.Emblem), c.EmblemInCode, c.Slug); err != nil {
+			return emblemMissing(err, c)
 		}
 		proposer := ch.Proposer
 		if proposer == "" {
@@ -142,6 +164,54 @@ func (s *Store) Apply(ctx context.Context, ch campaign.Change, by audit.Actor) (
 		return s.appendAudit(ctx, tx, e)
 	})
 	return c, err
+}
+
+// emblemMissing reports a campaign that names an emblem not stored as
+// Invalid: the foreign key caught what the service checks first.
+func emblemMissing(err error, c campaign.Campaign) error {
+	var se *sqlite.Error
+	if c.Emblem != "" && errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		return apperr.Invalidf("emblem %q is not stored: upload it first", c.Emblem)
+	}
+	return err
+}
+
+// PutEmblem implements campaign.Store.
+func (s *Store) PutEmblem(ctx context.Context, b campaign.EmblemBlob, by audit.Actor) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var have []byte
+		err := tx.QueryRowContext(ctx, "SELECT png FROM emblems WHERE id = ?", b.ID).Scan(&have)
+		switch {
+		case err == nil:
+			if !bytes.Equal(have, b.PNG) {
+				return apperr.Conflictf("emblem %s is stored already with other bytes", b.ID)
+			}
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO emblems (id, png, created_at) VALUES (?, ?, ?)", b.ID, b.PNG, formatTime(b.CreatedAt)); err != nil {
+			return err
+		}
+		e := audit.New(by, "emblem.upload", b.ID, nil, store.EmblemState(b))
+		e.At = b.CreatedAt.UTC()
+		return s.appendAudit(ctx, tx, e)
+	})
+}
+
+// Emblem implements campaign.Store.
+func (s *Store) Emblem(ctx context.Context, id string) (campaign.EmblemBlob, error) {
+	b := campaign.EmblemBlob{ID: id}
+	var at string
+	err := s.db.QueryRowContext(ctx, "SELECT png, created_at FROM emblems WHERE id = ?", id).Scan(&b.PNG, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, apperr.NotFoundf("no emblem %q", id)
+	}
+	if err != nil {
+		return b, classify(err)
+	}
+	b.CreatedAt, err = parseTime(at)
+	return b, err
 }
 
 // markApplied marks proposal id, which must be pending or approved, applied.

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/audit"
+	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/store"
 )
@@ -35,6 +35,19 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 		return rows.Err()
 	}
 	steps := []func() error{
+		func() error {
+			return each("SELECT id, png, created_at FROM emblems ORDER BY id", func(r scanner) error {
+				var b campaign.EmblemBlob
+				var at string
+				if err := r.Scan(&b.ID, &b.PNG, &at); err != nil {
+					return err
+				}
+				var err error
+				b.CreatedAt, err = parseTime(at)
+				d.Emblems = append(d.Emblems, b)
+				return err
+			})
+		},
 		func() error {
 			return each("SELECT "+campaignColumns+" FROM campaigns ORDER BY id", func(r scanner) error {
 				c, err := scanCampaign(r)
@@ -127,7 +140,7 @@ func (s *Store) Dump(ctx context.Context) (*store.Dump, error) {
 // Load implements store.Store.
 func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		tables := []string{"checks", "counts", "agencies", "sessions", "tokens", "accounts", "proposals", "targets", "campaigns"}
+		tables := []string{"checks", "counts", "agencies", "sessions", "tokens", "accounts", "proposals", "targets", "campaigns", "emblems"}
 		var n, audits int
 		for _, t := range tables {
 			var c int
@@ -162,9 +175,14 @@ func (s *Store) Load(ctx context.Context, d *store.Dump, replace bool) error {
 				return err
 			}
 		}
+		for _, b := range d.Emblems {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO emblems (id, png, created_at) VALUES (?, ?, ?)", b.ID, b.PNG, formatTime(b.CreatedAt)); err != nil {
+				return err
+			}
+		}
 		for _, c := range d.Campaigns {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				c.Slug, c.Title, c.Caption, string(c.QRMode), c.Target, c.Version, strings.Join(c.OAIDs, ","), formatTime(c.CreatedAt), formatTime(c.UpdatedAt), c.Theme, c.Layout, c.Disabled); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaigns ("+campaignColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				campaignValues(c)...); err != nil {
 				return err
 			}
 		}

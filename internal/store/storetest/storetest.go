@@ -397,6 +397,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Emblems", func(t *testing.T) { runEmblems(t, open) })
+
 	t.Run("AccountsTokensSessions", func(t *testing.T) {
 		s := open(t)
 		a := auth.Account{Name: "alice", Role: auth.Admin, PasswordHash: "$argon2id$x", CreatedAt: t0}
@@ -597,9 +599,13 @@ func Run(t *testing.T, open Opener) {
 		if err := s.AddCounts(ctx, []compliance.Count{{Campaign: "bnv", Site: "https://portal.example", Day: "2026-07-01", Event: compliance.Image, N: 1}}, 0); err != nil {
 			t.Fatal(err)
 		}
+		// An uploaded emblem is inert until a campaign names it.
+		if err := s.PutEmblem(ctx, blob(1), alice); err != nil {
+			t.Fatal(err)
+		}
 		mustCreate(t, s, sample("tinh"))
 		if got := waitFor(t, changed, "a call after the second CreateCampaign"); got != "tinh" {
-			t.Errorf("after an account, counts and CreateCampaign(tinh), changed(%q), want \"tinh\" alone", got)
+			t.Errorf("after an account, counts, an emblem and CreateCampaign(tinh), changed(%q), want \"tinh\" alone", got)
 		}
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
