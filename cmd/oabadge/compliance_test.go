@@ -222,6 +222,10 @@ func TestPosterCommand(t *testing.T) {
 		{[]string{"poster", "nope", "-o", file, "--db", dsn}, 1, `no campaign "nope"`},
 		{[]string{"poster", "bnv", "-o", file, "--placement", "desk-1", "--db", dsn}, 1, "placement codes need"},
 		{[]string{"poster", "bnv", "-o", file, "--agency", "x", "--each-agency", "--db", dsn}, 2, "do not go together"},
+		{[]string{"poster", "bnv", "-o", file, "--form", "stickers", "--paper", "a5", "--db", dsn}, 2, "A4 only"},
+		{[]string{"poster", "bnv", "-o", file, "--form", "banner", "--db", dsn}, 2, "--form \"banner\""},
+		{[]string{"poster", "bnv", "-o", file, "--form", "tent", "--db", dsn}, 0, ""},
+		{[]string{"poster", "bnv", "-o", file, "--form", "stickers", "--db", dsn}, 0, ""},
 	} {
 		t.Run(tt.msg, func(t *testing.T) {
 			var errOut bytes.Buffer

@@ -23,6 +23,7 @@ func posterCmd() *command {
 		settings: append([]string{"public-url", "addr"}, storeSettings...),
 		flags: func(fs *flag.FlagSet) func(context.Context, *cmdEnv, config.Config, []string) error {
 			paperName := fs.String("paper", "a4", "paper size: a4, a5 or a6")
+			formName := fs.String("form", "poster", "what to print: poster, tent (an A4 card folded for a desk) or stickers (an A4 sheet of 24; with --placement, each its own code)")
 			agencyText := fs.String("agency", "", "the agency line printed under the code")
 			placement := fs.String("placement", "", "a placement code carried in the printed code, so scans count per desk (redirect-mode campaigns)")
 			var outPath string
@@ -41,6 +42,16 @@ func posterCmd() *command {
 				paper, ok := poster.Papers[strings.ToLower(*paperName)]
 				if !ok {
 					return usageErr("--paper %q: want a4, a5 or a6", *paperName)
+				}
+				form, ok := poster.ParseForm(*formName)
+				if !ok {
+					return usageErr("--form %q: want poster, tent or stickers", *formName)
+				}
+				if form != poster.FormPoster && paper.Name != "a4" {
+					return usageErr("--form %s prints on A4 only", form)
+				}
+				if form == poster.FormStickers && *each {
+					return usageErr("--form stickers and --each-agency do not go together: a sheet is 24 stickers of one campaign")
 				}
 				if utf8.RuneCountInString(*agencyText) > server.MaxAgencyLine {
 					return usageErr("--agency is longer than %d characters", server.MaxAgencyLine)
@@ -66,13 +77,13 @@ func posterCmd() *command {
 				}
 				// The code, the text and the emblem, read once; each poster
 				// differs by its agency line alone.
-				base, err := a.Campaigns.PosterContent(ctx, x, "", *placement)
+				base, err := a.Campaigns.PrintContents(ctx, x, form, "", *placement)
 				if err != nil {
 					return err
 				}
-				opts := poster.Options{Paper: paper, Bleed: *bleed}
+				opts := poster.Options{Form: form, Paper: paper, Bleed: *bleed}
 				content := func(agency string) poster.Content {
-					pc := base
+					pc := base[0]
 					pc.Agency = agency
 					return pc
 				}
@@ -86,6 +97,12 @@ func posterCmd() *command {
 					}
 					fmt.Fprintf(e.stdout, "%s: %d page(s), %s\n", path, len(cs), paper.Name)
 					return nil
+				}
+				if form == poster.FormStickers {
+					for i := range base {
+						base[i].Agency = badge.CleanText(*agencyText)
+					}
+					return write(outPath, base)
 				}
 				if !*each {
 					return write(outPath, []poster.Content{content(badge.CleanText(*agencyText))})

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime"
@@ -383,6 +384,41 @@ func (s *Service) PosterContent(ctx context.Context, c Campaign, agency, placeme
 	}
 	pc.EmblemInCode = pc.Emblem != nil && c.EmblemInCode
 	return pc, nil
+}
+
+// StickersPerSheet is how many stickers a sticker sheet holds.
+const StickersPerSheet = 24
+
+// PrintContents returns what a print form of c carries: one poster or
+// tent card for agency; or, for a sticker sheet, one sticker per place
+// (placement-01 … placement-24 when a placement is given, each counted
+// apart; 24 alike otherwise). It is the one way the web route and the
+// command line lay out what they print.
+func (s *Service) PrintContents(ctx context.Context, c Campaign, form poster.Form, agency, placement string) ([]poster.Content, error) {
+	if form != poster.FormStickers {
+		pc, err := s.PosterContent(ctx, c, agency, placement)
+		if err != nil {
+			return nil, err
+		}
+		return []poster.Content{pc}, nil
+	}
+	if placement != "" && len(placement) > 29 {
+		return nil, apperr.Invalidf("placement %q: at most 29 characters on a sticker sheet (each sticker adds -NN)", placement)
+	}
+	out := make([]poster.Content, StickersPerSheet)
+	for i := range out {
+		p := placement
+		if p != "" {
+			p = fmt.Sprintf("%s-%02d", placement, i+1)
+		}
+		pc, err := s.PosterContent(ctx, c, agency, p)
+		if err != nil {
+			return nil, err
+		}
+		pc.Placement = p
+		out[i] = pc
+	}
+	return out, nil
 }
 
 // QRContent returns what c's QR code encodes.

@@ -7,7 +7,7 @@ type pageText struct {
 	CMSLegend, Campaign, Layout, Size, Theme  string
 	Align, Apply                              string
 	Preview, Target, Version, Download, Print string
-	Posters, Bleed                            string
+	Posters, Bleed, Tent, Stickers, PrintForm string
 	AgencyLine, Paper, MakePoster             string
 	Snippets, SnippetsLead, Recommended       string
 	StepsLabel, Copy, Copied                  string
@@ -51,6 +51,7 @@ var texts = map[string]pageText{
 		Campaign:    "Chiến dịch", Layout: "Kiểu", Size: "Chiều rộng", Theme: "Màu", Align: "Căn lề", Apply: "Áp dụng",
 		Preview: "Xem trước", Target: "Đích", Version: "phiên bản", Download: "Tải ảnh", Print: "để in",
 		Posters: "Áp phích PDF cho Bộ phận Một cửa", Bleed: "có lề xén cho nhà in",
+		Tent: "Thẻ gập để bàn (A4)", Stickers: "Tờ 24 nhãn dán (A4)", PrintForm: "Loại",
 		AgencyLine: "Tên cơ quan in trên áp phích", Paper: "Khổ giấy", MakePoster: "Tạo áp phích",
 		Snippets: "Đoạn mã để dán", SnippetsLead: "Theo thứ tự phù hợp với", Recommended: "Nên dùng",
 		StepsLabel: "Các bước", Copy: "Sao chép", Copied: "Đã sao chép",
@@ -129,6 +130,7 @@ var texts = map[string]pageText{
 		Campaign:    "Campaign", Layout: "Layout", Size: "Width", Theme: "Theme", Align: "Alignment", Apply: "Apply",
 		Preview: "Preview", Target: "Target", Version: "version", Download: "Download", Print: "for print",
 		Posters: "PDF posters for one-stop desks", Bleed: "with bleed for print shops",
+		Tent: "Folded desk card (A4)", Stickers: "Sheet of 24 stickers (A4)", PrintForm: "Form",
 		AgencyLine: "Agency line printed on the poster", Paper: "Paper", MakePoster: "Make the poster",
 		Snippets: "Snippets to paste", SnippetsLead: "In the order that suits", Recommended: "Recommended",
 		StepsLabel: "Steps", Copy: "Copy", Copied: "Copied",

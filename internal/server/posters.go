@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,8 +17,9 @@ import (
 // MaxAgencyLine bounds a poster's agency line.
 const MaxAgencyLine = 200
 
-// poster serves GET /p/{slug}.pdf?paper=a4|a5|a6&agency=…&bleed=1&placement=….
-// agency is an agency id from the register or free text.
+// poster serves GET /p/{slug}.pdf?form=poster|tent|stickers&paper=a4|a5|a6&agency=…&bleed=1&placement=….
+// agency is an agency id from the register or free text; tents and
+// sticker sheets print on A4.
 func (s *Server) poster(c echo.Context) error {
 	slug, ok := strings.CutSuffix(c.Param("file"), ".pdf")
 	if !ok {
@@ -30,12 +30,21 @@ func (s *Server) poster(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
+	form := poster.FormPoster
+	if v := q.Get("form"); v != "" {
+		if form, ok = poster.ParseForm(v); !ok {
+			return apperr.BadRequestf("form must be one of poster, tent, stickers")
+		}
+	}
 	paper, ok := poster.Papers[strings.ToLower(q.Get("paper"))]
 	if q.Get("paper") == "" {
 		paper, ok = poster.Papers["a4"], true
 	}
 	if !ok {
 		return apperr.BadRequestf("paper must be one of a4, a5, a6")
+	}
+	if form != poster.FormPoster && paper.Name != "a4" {
+		return apperr.BadRequestf("%s prints on A4 only", form)
 	}
 	bleed := false
 	switch q.Get("bleed") {
@@ -49,14 +58,22 @@ func (s *Server) poster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.renderPoster(c.Request().Context(), x, agency, q.Get("placement"), poster.Options{Paper: paper, Bleed: bleed})
+	cs, err := s.campaigns.PrintContents(c.Request().Context(), x, form, agency, q.Get("placement"))
+	if err != nil {
+		return err
+	}
+	body, err := poster.Render(cs, poster.Options{Form: form, Paper: paper, Bleed: bleed})
 	if err != nil {
 		return err
 	}
 	h := c.Response().Header()
 	h["Cache-Control"] = []string{"public, max-age=300"}
 	h["Content-Security-Policy"] = valImageCSP
-	h.Set("Content-Disposition", `inline; filename="`+x.Slug+"-"+paper.Name+`.pdf"`)
+	name := x.Slug + "-" + paper.Name
+	if form != poster.FormPoster {
+		name = x.Slug + "-" + form.String()
+	}
+	h.Set("Content-Disposition", `inline; filename="`+name+`.pdf"`)
 	return c.Blob(http.StatusOK, "application/pdf", body)
 }
 
@@ -77,16 +94,6 @@ func (s *Server) agencyLine(c echo.Context, v string) (string, error) {
 		return "", apperr.BadRequestf("agency must be a register id or a line of at most %d characters", MaxAgencyLine)
 	}
 	return badge.CleanText(v), nil
-}
-
-// renderPoster renders campaign x's poster, with its emblem; placement,
-// when set, goes into the printed code so scans are counted per desk.
-func (s *Server) renderPoster(ctx context.Context, x campaign.Campaign, agency, placement string, o poster.Options) ([]byte, error) {
-	pc, err := s.campaigns.PosterContent(ctx, x, agency, placement)
-	if err != nil {
-		return nil, err
-	}
-	return poster.Render([]poster.Content{pc}, o)
 }
 
 // countPlacement counts a scan that carries a valid placement code.

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -72,4 +75,64 @@ func TestPosterRoute(t *testing.T) {
 	if r := f.do(t, "GET", "/b/bnv.png?size=2048"); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
 		t.Errorf("a print PNG past the limit = %d, want 429", r.StatusCode)
 	}
+}
+
+// TestPrintForms serves the tent card and the sticker sheet: A4 only, one
+// code per sticker when a placement is given, each readable by pdftotext.
+func TestPrintForms(t *testing.T) {
+	f := newAdminFixture(t, false)
+	mode := campaign.Redirect
+	if _, _, err := f.svc.Update(context.Background(), "bnv", campaign.Update{QRMode: &mode}, 0, testActor); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		code int
+	}{
+		{"/p/bnv.pdf?form=tent", 200},
+		{"/p/bnv.pdf?form=tent&bleed=1", 200},
+		{"/p/bnv.pdf?form=stickers&placement=mot-cua", 200},
+		{"/p/bnv.pdf?form=stickers", 200},
+		{"/p/bnv.pdf?form=stickers&paper=a5", 400},
+		{"/p/bnv.pdf?form=banner", 400},
+		{"/p/bnv.pdf?form=stickers&placement=" + strings.Repeat("x", 30), 422},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			r := f.do(t, "GET", tt.path)
+			b := body(t, r)
+			if r.StatusCode != tt.code {
+				t.Fatalf("GET %s = %d %s, want %d", tt.path, r.StatusCode, b, tt.code)
+			}
+			if tt.code == 200 && !strings.HasPrefix(b, "%PDF-") {
+				t.Errorf("GET %s is not a PDF", tt.path)
+			}
+		})
+	}
+	text := pdfText(t, []byte(body(t, f.do(t, "GET", "/p/bnv.pdf?form=stickers&placement=mot-cua"))))
+	for _, want := range []string{"mot-cua-01", "mot-cua-24"} {
+		if text != "" && !strings.Contains(text, want) {
+			t.Errorf("the sticker sheet does not print %q:\n%s", want, text)
+		}
+	}
+}
+
+// pdfText is pdftotext's reading of a PDF, or "" (with a log line) where
+// poppler is not installed, unless OABADGE_REQUIRE_POPPLER=1.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	exe, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("OABADGE_REQUIRE_POPPLER") == "1" {
+			t.Fatal("pdftotext is required (OABADGE_REQUIRE_POPPLER=1): apt-get install poppler-utils")
+		}
+		t.Log("no pdftotext: the printed text is not read back")
+		return ""
+	}
+	cmd := exec.Command(exe, "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
 }
