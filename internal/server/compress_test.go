@@ -191,3 +191,43 @@ func TestCompressedSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedScriptIsCompressed: the script is sent brotli or gzip to
+// clients that take it, with Vary, its own ETag per coding (304 works per
+// coding), and bytes that decompress to exactly what the SRI hash covers.
+func TestEmbedScriptIsCompressed(t *testing.T) {
+	f := newFixture(t)
+	plain := f.do(t, "GET", "/embed.js")
+	raw := body(t, plain)
+	for _, tt := range []struct{ accept, enc string }{{"gzip", "gzip"}, {"br, gzip", "br"}, {"gzip;q=0, identity", ""}} {
+		t.Run(tt.accept, func(t *testing.T) {
+			r := f.do(t, "GET", "/embed.js", "Accept-Encoding", tt.accept)
+			b := []byte(body(t, r))
+			if got := r.Header.Get("Content-Encoding"); got != tt.enc || r.Header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("Accept-Encoding %q: Content-Encoding %q, Vary %q", tt.accept, got, r.Header.Get("Vary"))
+			}
+			var dec []byte
+			switch tt.enc {
+			case "gzip":
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dec, _ = io.ReadAll(zr)
+			case "br":
+				dec, _ = io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
+			default:
+				dec = b
+			}
+			if string(dec) != raw {
+				t.Errorf("Accept-Encoding %q: the decompressed script differs from the plain one", tt.accept)
+			}
+			if tt.enc != "" && r.Header.Get("Etag") == plain.Header.Get("Etag") {
+				t.Error("a compressed script has the plain one's ETag")
+			}
+			if nm := f.do(t, "GET", "/embed.js", "Accept-Encoding", tt.accept, "If-None-Match", r.Header.Get("Etag")); nm.StatusCode != 304 {
+				t.Errorf("If-None-Match with the %q ETag = %d, want 304", tt.accept, nm.StatusCode)
+			}
+		})
+	}
+}

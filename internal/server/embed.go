@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/oabadge/oabadge/internal/compress"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,18 +33,18 @@ type embedScript struct {
 	body      []byte
 	name      string // v{N}-{hash}.js, served immutable under /embed/
 	integrity string // Subresource Integrity value
-	etag      []string
-	length    []string
+	// forms are the script as sent: as it is, gzip and brotli, each with
+	// its own strong ETag and length, compressed once (the integrity is
+	// over the uncompressed bytes, as browsers check it).
+	forms *compress.Set
 }
 
 func newEmbedScript(sc embedscript.Script) *embedScript {
-	sum := sha256.Sum256(sc.Body)
 	return &embedScript{
 		body:      sc.Body,
 		name:      sc.Name,
 		integrity: sc.Integrity,
-		etag:      []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`},
-		length:    []string{strconv.Itoa(len(sc.Body))},
+		forms:     compress.Compressed(sc.Body),
 	}
 }
 
@@ -164,15 +163,28 @@ func (s *Server) writeScript(c echo.Context, sc *embedScript, cacheControl []str
 	if c.Request().Method == http.MethodGet {
 		s.count(c, compliance.Script, "")
 	}
-	h := c.Response().Header()
+	r := c.Request()
+	b := sc.forms.For(r.Header["Accept-Encoding"])
+	res := c.Response()
+	h := res.Header()
 	h["Content-Type"] = valJSType
 	h["Cache-Control"] = cacheControl
-	h["Etag"] = sc.etag
+	h["Vary"] = valVaryEncoding
+	h["Etag"] = b.ETagValues()
 	h["Access-Control-Allow-Origin"] = valAnyOrigin // for crossorigin="anonymous" and SRI
 	h["Cross-Origin-Resource-Policy"] = valCORP
-	if etagMatch(c.Request().Header["If-None-Match"], sc.etag[0]) {
-		return c.NoContent(http.StatusNotModified)
+	if enc := b.EncodingValues(); enc != nil {
+		h["Content-Encoding"] = enc
 	}
-	h["Content-Length"] = sc.length
-	return c.Blob(http.StatusOK, valJSType[0], sc.body)
+	if etagMatch(r.Header["If-None-Match"], b.ETag()) {
+		res.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h["Content-Length"] = b.LengthValues()
+	res.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := res.Write(b.Bytes)
+	return err
 }
