@@ -94,6 +94,8 @@ type consoleText struct {
 	ShortDay                                                 string
 	Emblem, EmblemFile, EmblemInCode, RemoveEmblem, NoEmblem string
 	ProposedEmblem                                           string
+	// FollowN says how fast portals follow a change; {N} is minutes.
+	FollowN string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -143,6 +145,7 @@ var consoleTexts = map[string]consoleText{
 		ShortDay:      "2/1",
 		Emblem:        "Biểu trưng", EmblemFile: "Tải biểu trưng mới (PNG hoặc SVG, tối đa 512 KiB)", EmblemInCode: "Đặt biểu trưng vào giữa mã QR",
 		RemoveEmblem: "Bỏ biểu trưng", NoEmblem: "Chưa có biểu trưng.", ProposedEmblem: "Biểu trưng trong đề xuất",
+		FollowN: "Sau khi đổi: khách mới thấy mã mới ngay; khách quay lại thấy trong vòng {N} phút (thời gian trình duyệt giữ ảnh). Mã đã in ở chế độ chuyển hướng cũng theo ngay.",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -190,6 +193,7 @@ var consoleTexts = map[string]consoleText{
 		ShortDay:      "Jan 2",
 		Emblem:        "Emblem", EmblemFile: "Upload a new emblem (PNG or SVG, at most 512 KiB)", EmblemInCode: "Put the emblem in the centre of the QR code",
 		RemoveEmblem: "Remove the emblem", NoEmblem: "No emblem yet.", ProposedEmblem: "Emblem in a proposal",
+		FollowN: "After the change: new visitors see the new code at once; returning visitors within {N} minutes (how long browsers keep the image). Printed codes in redirect mode follow at once too.",
 	},
 }
 
@@ -500,6 +504,7 @@ func (s *Server) consolePreview(c echo.Context) error {
 	d := s.consoleBase(c, x.Title)
 	d.Campaign, d.Target, d.Version, d.At = x, target, version, c.FormValue("at")
 	d.PreviewURL = "/admin/c/" + slug + "/preview.svg?" + url.Values{"target": {target}}.Encode()
+	d.Notice = strings.ReplaceAll(d.T.FollowN, "{N}", strconv.Itoa(s.followMinutes()))
 	return s.render(c, http.StatusOK, "preview", d)
 }
 

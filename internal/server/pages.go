@@ -162,7 +162,7 @@ func (s *Server) index(c echo.Context) error {
 	for _, k := range cmsOrder {
 		data.CMSs = append(data.CMSs, option{k, t.CMSNames[k], k == p.cms})
 	}
-	data.Follow = followText(t, s.cfg.CacheMaxAge)
+	data.Follow = strings.ReplaceAll(t.Follow, "{N}", strconv.Itoa(s.followMinutes()))
 	if len(list) > 0 {
 		data.Sel = list[0]
 		if p.slug != "" {
@@ -257,13 +257,15 @@ func hostOf(origin string) string {
 	return u.Hostname()
 }
 
-// followText says how fast portals follow a rotation, from the badge
+// followMinutes says how fast portals follow a rotation, from the badge
 // images' cache lifetime: a browser keeps a badge for max-age, then shows
-// it once more while it fetches the new one (stale-while-revalidate).
-func followText(t pageText, maxAge time.Duration) string {
-	age := int(maxAge / time.Second)
+// it once more while it fetches the new one (stale-while-revalidate). It
+// is the one figure the webmaster page and the console's rotation screen
+// state.
+func (s *Server) followMinutes() int {
+	age := int(s.cfg.CacheMaxAge / time.Second)
 	swr := max(60, age)
-	return strings.ReplaceAll(t.Follow, "{N}", strconv.Itoa((age+swr+59)/60))
+	return (age + swr + 59) / 60
 }
 
 func setPageHeaders(c echo.Context) {

@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -135,4 +137,21 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// TestRotationScreenSaysHowFastPortalsFollow: the console's confirmation
+// of a rotation states, from the badges' cache lifetime, when returning
+// visitors see the new code.
+func TestRotationScreenSaysHowFastPortalsFollow(t *testing.T) {
+	f := newAdminFixture(t, false)
+	ck, csrf := f.session(t, "alice")
+	form := url.Values{"csrf": {csrf}, "target": {"https://zalo.me/2222"}, "version": {"1"}}
+	r := httptest.NewRequest("POST", "/admin/c/bnv/preview?lang=en", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(ck)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "returning visitors within 10 minutes") {
+		t.Errorf("the rotation screen = %d, does not say how fast portals follow:\n%.2000s", w.Code, w.Body.String())
+	}
 }
