@@ -12,7 +12,7 @@ import (
 func rotateCmd() *command {
 	return &command{
 		name: "rotate", args: "SLUG URL", summary: "point campaign SLUG at URL as its next version, at once",
-		settings: append([]string{"allow-hosts", "public-url"}, storeSettings...),
+		settings: append([]string{"allow-hosts", "public-url", "purge"}, storeSettings...),
 		flags: func(fs *flag.FlagSet) func(context.Context, *cmdEnv, config.Config, []string) error {
 			ifVersion := fs.Int64("if-version", 0, "rotate only if the campaign is at this version (0: whatever is current)")
 			return func(ctx context.Context, e *cmdEnv, c config.Config, rest []string) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/metrics"
+	"github.com/oabadge/oabadge/internal/purge"
 	"github.com/oabadge/oabadge/internal/server"
 	"github.com/oabadge/oabadge/internal/store"
 	"github.com/oabadge/oabadge/internal/store/postgres"
@@ -36,6 +37,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now. Tests fix it.
 	Now func() time.Time
+	// PurgeBackoff is the wait before a failed purge is retried, doubled
+	// each time; 0 is the purger's default. Tests shorten it.
+	PurgeBackoff time.Duration
 }
 
 // App is oabadge assembled: the store and the services over it. Its
@@ -49,6 +53,9 @@ type App struct {
 	Auth       *auth.Service
 	Compliance *compliance.Service
 	Log        *slog.Logger
+	// Purge tells the shared caches of changes this process applies; nil
+	// when none are configured (--purge).
+	Purge *purge.Purger
 	// AuditKey seals the store's audit trail.
 	AuditKey audit.Key
 
@@ -86,12 +93,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		opts.Log.Warn("created the audit key file: back it up apart from the database; without it the audit trail cannot be verified", "file", keyFile, "key_id", key.ID())
 	}
 	a := &App{Config: cfg, Store: st, Metrics: metrics.New(), Log: opts.Log, AuditKey: key, opts: opts}
+	if len(cfg.Purge) > 0 {
+		a.Purge = purge.New(purge.Config{Endpoints: cfg.Purge, Backoff: opts.PurgeBackoff, MaxBackoff: 8 * opts.PurgeBackoff,
+			Observer: a.Metrics.Purges(), Log: opts.Log, Now: opts.Now})
+	}
 	a.Campaigns = campaign.NewService(st, campaign.Config{
 		Policy:       campaign.Policy{Hosts: cfg.AllowHosts},
 		PublicURL:    cfg.PublicURL,
 		TwoPerson:    cfg.TwoPerson,
 		PollInterval: cfg.PollInterval,
 		Observer:     a.Metrics,
+		Invalidator:  a.Purge,
 		Logger:       opts.Log,
 		Now:          opts.Now,
 	})
@@ -107,6 +119,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Now:      opts.Now,
 	})
 	if err := a.Campaigns.Refresh(ctx); err != nil {
+		_ = a.Purge.Close(ctx)
 		st.Close()
 		return nil, fmt.Errorf("reading campaigns: %w", err)
 	}
@@ -168,8 +181,20 @@ func Open(ctx context.Context, dsn string, key audit.Key) (store.Store, error) {
 	return s, nil
 }
 
-// Close closes the store.
-func (a *App) Close() error { return a.Store.Close() }
+// purgeGrace bounds how long closing waits for purges still queued, so a
+// command that applied a change tells the shared caches before it exits.
+const purgeGrace = 10 * time.Second
+
+// Close sends the purges still queued (for at most purgeGrace), then
+// closes the store.
+func (a *App) Close() error {
+	if a.Purge != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), purgeGrace)
+		defer cancel()
+		_ = a.Purge.Close(ctx) // what could not be sent is logged
+	}
+	return a.Store.Close()
+}
 
 // campaignSlugs tells the compliance service which campaigns are served.
 type campaignSlugs struct{ svc *campaign.Service }
@@ -194,12 +219,15 @@ func (c campaignSlugs) Slugs() []string {
 // Server returns the HTTP server over the services, built on first use.
 func (a *App) Server() (*server.Server, error) {
 	a.srvOnce.Do(func() {
+		shared, send := a.Config.SharedCacheAge()
 		a.srv, a.srvErr = server.New(server.Config{
-			PublicURL:      a.Config.PublicURL,
-			CacheMaxAge:    a.Config.CacheMaxAge,
-			TrustedProxies: a.Config.TrustedProxies,
-			AccessLog:      a.Config.AccessLog,
-			Version:        a.opts.Version,
+			PublicURL:        a.Config.PublicURL,
+			CacheMaxAge:      a.Config.CacheMaxAge,
+			SharedMaxAge:     shared,
+			SendSharedMaxAge: send,
+			TrustedProxies:   a.Config.TrustedProxies,
+			AccessLog:        a.Config.AccessLog,
+			Version:          a.opts.Version,
 		}, server.Deps{
 			Campaigns:  a.Campaigns,
 			Auth:       a.Auth,
@@ -207,6 +235,7 @@ func (a *App) Server() (*server.Server, error) {
 			Audit:      a.Store,
 			Store:      a.Store,
 			Embeds:     embedScripts(a.Store),
+			Purge:      a.Purge,
 			Metrics:    a.Metrics,
 			Log:        a.Log,
 		})

@@ -203,14 +203,29 @@ func (s *Service) propose(ctx context.Context, p Proposal, expect int64, runAt *
 	return cur, &stored, nil
 }
 
-// applyNow stores ch and serves it at once.
+// applyNow stores ch, serves it at once and tells the shared caches: the
+// one place a change is applied, so the one place they are told.
 func (s *Service) applyNow(ctx context.Context, ch Change, by auth.Caller) (Campaign, error) {
 	c, err := s.store.Apply(ctx, ch, by.Actor())
 	if err != nil {
 		return Campaign{}, err
 	}
 	s.apply(ctx, c)
+	s.cfg.Invalidator.Invalidate(c.Slug)
 	return c, nil
+}
+
+// InvalidateCaches tells the shared caches again to drop every
+// campaign's responses, after one missed a change (it was down, or its
+// purges were refused). It changes nothing citizens see, but costs the
+// caches their contents, so it needs an admin.
+func (s *Service) InvalidateCaches(_ context.Context, by auth.Caller) error {
+	if err := by.Require(auth.Admin); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("shared caches told to drop every campaign", "by", by.Account)
+	s.cfg.Invalidator.InvalidateAll()
+	return nil
 }
 
 // Create asks for a new campaign. It is served only once applied: at once

@@ -72,6 +72,19 @@ type Observer interface {
 	Rendered(v badge.Variant, d time.Duration, err error)
 }
 
+// Invalidator is told, without waiting, that a campaign's served bytes
+// changed.
+type Invalidator interface {
+	Invalidate(slug string)
+	// InvalidateAll drops every campaign's responses.
+	InvalidateAll()
+}
+
+type nopInvalidator struct{}
+
+func (nopInvalidator) Invalidate(string) {}
+func (nopInvalidator) InvalidateAll()    {}
+
 type nopObserver struct{}
 
 func (nopObserver) CacheHit()                                    {}
@@ -177,7 +190,11 @@ type Config struct {
 	// TwoPerson makes every rotation wait for a second admin's approval.
 	TwoPerson bool
 	Observer  Observer
-	Logger    *slog.Logger
+	// Invalidator is told of every change this process applies, so the
+	// shared caches in front can drop the campaign's responses; the
+	// replicas that only follow the change do not tell them again.
+	Invalidator Invalidator
+	Logger      *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
 }
@@ -214,6 +231,9 @@ func NewService(store Store, cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Invalidator == nil {
+		cfg.Invalidator = nopInvalidator{}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/purge"
 )
 
 // DemoTargetPlaceholder is the demo campaign's target until an admin sets
@@ -38,10 +39,21 @@ type Config struct {
 	// QR links. It is never taken from request headers. Empty means
 	// "http://" plus the address actually listened on.
 	PublicURL string
-	// CacheMaxAge is the max-age sent with badge images: how long browsers
-	// and CDNs may keep one without asking again, and so the longest a
-	// hotlinked badge can lag a rotation.
+	// CacheMaxAge is the max-age sent with badge images: how long a
+	// browser keeps one without asking again, and so (with as long again
+	// of stale-while-revalidate) the longest a returning visitor's badge
+	// lags a rotation.
 	CacheMaxAge time.Duration
+	// SharedMaxAge is the s-maxage sent with badge images: how long a
+	// shared cache (a CDN, Varnish) may keep one. AutoSharedMaxAge means
+	// a day when Purge names the caches, which are then told of every
+	// change, and no s-maxage otherwise (shared caches keep a badge as long
+	// as browsers do).
+	SharedMaxAge time.Duration
+	// Purge are the shared caches told when a campaign changes:
+	// comma-separated "URL" or "METHOD URL" (default method PURGE), each
+	// sent the campaign's surrogate key.
+	Purge []purge.Endpoint
 	// AllowHosts are the hosts a campaign target may point at.
 	AllowHosts []string
 	// TrustedProxies are the addresses of reverse proxies whose
@@ -102,12 +114,33 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
+// AutoSharedMaxAge asks for the shared caches' lifetime that suits
+// whether they are told of changes (see Config.SharedMaxAge).
+const AutoSharedMaxAge time.Duration = -1
+
+// PurgedSharedMaxAge is the shared caches' lifetime when they are told of
+// every change: they then serve a badge without asking for a day.
+const PurgedSharedMaxAge = 24 * time.Hour
+
+// SharedCacheAge is the s-maxage to send: SharedMaxAge resolved, and
+// false when shared caches should keep badges as long as browsers do.
+func (c *Config) SharedCacheAge() (time.Duration, bool) {
+	switch {
+	case c.SharedMaxAge != AutoSharedMaxAge:
+		return c.SharedMaxAge, true
+	case len(c.Purge) > 0:
+		return PurgedSharedMaxAge, true
+	}
+	return 0, false
+}
+
 // Default returns the settings a first run uses.
 func Default() Config {
 	return Config{
 		Addr:              "127.0.0.1:8080",
 		DB:                "sqlite:data/oabadge.db",
-		CacheMaxAge:       5 * time.Minute,
+		CacheMaxAge:       time.Minute,
+		SharedMaxAge:      AutoSharedMaxAge,
 		AllowHosts:        append([]string(nil), campaign.DefaultHosts...),
 		Demo:              true,
 		DemoTarget:        DemoTargetPlaceholder,
@@ -162,9 +195,39 @@ var settings = []setting{
 	{"public-url", "external base URL written into snippets and stable QR links (default http://ADDR)",
 		func(c *Config, v string) error { c.PublicURL = v; return nil },
 		func(c *Config) string { return c.PublicURL }},
-	{"cache-max-age", "max-age of badge images, e.g. 5m",
+	{"cache-max-age", "how long browsers keep a badge image (max-age), e.g. 60s",
 		func(c *Config, v string) error { return setDuration(&c.CacheMaxAge, v) },
 		func(c *Config) string { return c.CacheMaxAge.String() }},
+	{"cache-shared-max-age", "how long shared caches (CDN, Varnish) keep a badge image (s-maxage); auto: 24h with --purge, else as browsers",
+		func(c *Config, v string) error {
+			if v == "auto" {
+				c.SharedMaxAge = AutoSharedMaxAge
+				return nil
+			}
+			return setDuration(&c.SharedMaxAge, v)
+		},
+		func(c *Config) string {
+			if c.SharedMaxAge == AutoSharedMaxAge {
+				return "auto"
+			}
+			return c.SharedMaxAge.String()
+		}},
+	{"purge", `shared caches to tell when a campaign changes: comma-separated URL or "METHOD URL" (default PURGE), sent a Surrogate-Key header`,
+		func(c *Config, v string) error {
+			eps, err := purge.ParseEndpoints(v)
+			if err != nil {
+				return err
+			}
+			c.Purge = eps
+			return nil
+		},
+		func(c *Config) string {
+			out := make([]string, len(c.Purge))
+			for i, e := range c.Purge {
+				out[i] = e.String()
+			}
+			return strings.Join(out, ",")
+		}},
 	{"allow-hosts", "comma-separated hosts a target may point at",
 		func(c *Config, v string) error { c.AllowHosts = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowHosts, ",") }},
@@ -368,6 +431,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheMaxAge < 0 || c.CacheMaxAge > 7*24*time.Hour {
 		return fmt.Errorf("--cache-max-age (OABADGE_CACHE_MAX_AGE) %s: want between 0s and 168h", c.CacheMaxAge)
+	}
+	if c.SharedMaxAge != AutoSharedMaxAge && (c.SharedMaxAge < 0 || c.SharedMaxAge > 30*24*time.Hour) {
+		return fmt.Errorf("--cache-shared-max-age (OABADGE_CACHE_SHARED_MAX_AGE) %s: want auto or between 0s and 720h", c.SharedMaxAge)
 	}
 	if len(c.AllowHosts) == 0 {
 		return errors.New("--allow-hosts (OABADGE_ALLOW_HOSTS) is empty: name at least one host, e.g. zalo.me")

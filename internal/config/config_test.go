@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c, want) || len(rest) != 0 {
 		t.Errorf("Load() = %+v, %v; want the defaults %+v", c, rest, want)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:data/oabadge.db" || c.CacheMaxAge != 5*time.Minute {
+	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:data/oabadge.db" || c.CacheMaxAge != time.Minute {
 		t.Errorf("defaults changed: %+v", c)
 	}
 }
@@ -125,5 +125,37 @@ func TestRedactDSN(t *testing.T) {
 	}
 	if got := config.RedactDSN("sqlite:data/oabadge.db"); got != "sqlite:data/oabadge.db" {
 		t.Errorf("RedactDSN changed a SQLite DSN: %q", got)
+	}
+}
+
+// TestCacheLifetimesAndPurge: the shared caches' lifetime follows whether
+// they are purged, unless set; purge endpoints are checked as they are read.
+func TestCacheLifetimesAndPurge(t *testing.T) {
+	c, _, err := load(t, nil, nil)
+	if age, send := c.SharedCacheAge(); err != nil || send || age != 0 {
+		t.Errorf("default: s-maxage %v sent %v (%v); want none without purging", age, send, err)
+	}
+	c, _, err = load(t, nil, map[string]string{"OABADGE_PURGE": "http://127.0.0.1:6081/, BAN http://10.0.0.5/ban"})
+	if age, send := c.SharedCacheAge(); err != nil || !send || age != 24*time.Hour || len(c.Purge) != 2 || c.Purge[1].Method != "BAN" {
+		t.Errorf("with --purge: s-maxage %v sent %v, purge %v (%v); want a day and two endpoints", age, send, c.Purge, err)
+	}
+	c, _, err = load(t, []string{"--cache-shared-max-age", "0s"}, map[string]string{"OABADGE_PURGE": "http://127.0.0.1:6081/"})
+	if age, send := c.SharedCacheAge(); err != nil || !send || age != 0 {
+		t.Errorf("--cache-shared-max-age 0s: s-maxage %v sent %v (%v); want 0, sent", age, send, err)
+	}
+	for _, tc := range []struct{ args []string }{
+		{[]string{"--purge", "varnish:6081"}},
+		{[]string{"--purge", "ftp://cache/"}},
+		{[]string{"--purge", "PU/RGE http://cache/"}},
+		{[]string{"--cache-shared-max-age", "-1s"}},
+		{[]string{"--cache-shared-max-age", "800h"}},
+		{[]string{"--cache-shared-max-age", "a day"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, _, err := load(t, tc.args, nil)
+			if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(tc.args[0], "--")) {
+				t.Errorf("%q: %v, want an error naming the setting", tc.args, err)
+			}
+		})
 	}
 }

@@ -31,6 +31,9 @@ type Metrics struct {
 
 	mu     sync.RWMutex
 	routes map[string]*Route
+
+	purgesOnce sync.Once
+	purges     *Purges
 }
 
 // Route caches one route's series so the serving path does not look

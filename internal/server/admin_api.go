@@ -48,11 +48,51 @@ func (s *Server) adminRoutes() {
 
 	s.handle(http.MethodGet, p+"/audit", s.signedIn(s.apiAudit))
 
+	s.handle(http.MethodGet, p+"/caches", s.signedIn(s.apiCaches))
+	s.handle(http.MethodPost, p+"/caches/purge", s.signedIn(s.apiPurgeCaches))
+
 	s.handle(http.MethodGet, p+"/accounts", s.signedIn(s.apiAccounts))
 	s.handle(http.MethodPost, p+"/accounts", s.signedIn(s.apiCreateAccount))
 	s.handle(http.MethodGet, p+"/tokens", s.signedIn(s.apiTokens))
 	s.handle(http.MethodPost, p+"/tokens", s.signedIn(s.apiCreateToken))
 	s.handle(http.MethodDelete, p+"/tokens/:id", s.signedIn(s.apiRevokeToken))
+}
+
+// cacheJSON is one shared cache's state in the API.
+type cacheJSON struct {
+	Endpoint    string     `json:"endpoint"`
+	Pending     int        `json:"pending"`
+	LastOK      *time.Time `json:"last_ok,omitempty"`
+	Failed      int        `json:"failed"`
+	LastError   string     `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+}
+
+// apiCaches serves GET /api/v1/admin/caches: the shared caches told of
+// changes (--purge), and whether they were.
+func (s *Server) apiCaches(c echo.Context) error {
+	out := []cacheJSON{}
+	for _, st := range s.purge.Status() {
+		j := cacheJSON{Endpoint: st.Endpoint, Pending: st.Pending, Failed: st.Failed, LastError: st.LastError}
+		if !st.LastOK.IsZero() {
+			j.LastOK = &st.LastOK
+		}
+		if !st.LastErrorAt.IsZero() {
+			j.LastErrorAt = &st.LastErrorAt
+		}
+		out = append(out, j)
+	}
+	c.Response().Header()["Cache-Control"] = valNoStore
+	return c.JSON(http.StatusOK, map[string]any{"caches": out})
+}
+
+// apiPurgeCaches serves POST /api/v1/admin/caches/purge: tell every shared
+// cache again to drop every campaign's responses.
+func (s *Server) apiPurgeCaches(c echo.Context) error {
+	if err := s.campaigns.InvalidateCaches(c.Request().Context(), caller(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"endpoints": len(s.purge.Status())})
 }
 
 // decode reads a JSON body into v, refusing unknown fields and trailing data.

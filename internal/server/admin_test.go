@@ -46,12 +46,22 @@ const password = "một-mật-khẩu-đủ-dài"
 // newAdminFixture starts a server with the campaign bnv (pinned to no OA
 // id), the campaign pinned (pinned to OA id 1111), and the accounts alice
 // and bob (admins), ed (editor) and vi (viewer), each with a token.
-func newAdminFixture(t *testing.T, twoPerson bool) *adminFixture {
+func newAdminFixture(t *testing.T, twoPerson bool, mods ...func(*config.Config)) *adminFixture {
+	t.Helper()
+	return newAdminFixtureWith(t, twoPerson, app.Options{}, mods...)
+}
+
+// newAdminFixtureWith is newAdminFixture with opts (its clock is the
+// fixture's own).
+func newAdminFixtureWith(t *testing.T, twoPerson bool, opts app.Options, mods ...func(*config.Config)) *adminFixture {
 	t.Helper()
 	tmpl := adminTemplate(t)
 	clk := &clock{t: fixtureStart}
 	cfg := testConfig(t)
 	cfg.TwoPerson = twoPerson
+	for _, m := range mods {
+		m(&cfg)
+	}
 	db, err := os.ReadFile(tmpl.path)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +72,8 @@ func newAdminFixture(t *testing.T, twoPerson bool) *adminFixture {
 	}
 	// The copy's audit trail is sealed with the template's key.
 	cfg.AuditKeyFile = filepath.Join(filepath.Dir(tmpl.path), app.DefaultAuditKeyFile)
-	f := &adminFixture{fixture: newApp(t, cfg, app.Options{Now: clk.Now}), clock: clk, tokens: tmpl.tokens}
+	opts.Now = clk.Now
+	f := &adminFixture{fixture: newApp(t, cfg, opts), clock: clk, tokens: tmpl.tokens}
 	f.counter = f.app.Compliance.Counter()
 	return f
 }

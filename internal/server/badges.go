@@ -209,6 +209,7 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	h["Etag"] = b.ETagValues()
 	h["Cache-Control"] = s.imageCacheControl
+	s.setSurrogate(h, slug)
 	h["Cross-Origin-Resource-Policy"] = valCORP
 	h["Access-Control-Allow-Origin"] = valAnyOrigin
 	if r.Method == http.MethodGet {

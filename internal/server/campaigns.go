@@ -93,14 +93,21 @@ func jsonDocument(v any) ([]byte, error) {
 // writeDocument answers a public JSON document, made and compressed once
 // per campaign version (see campaign.Entry.Document), in the coding the
 // client accepts, with that coding's strong ETag, honouring If-None-Match.
-// Campaign JSON must follow a rotation at once, so caches revalidate every
-// time (no-cache) and get a cheap 304 while nothing changed.
-func (s *Server) writeDocument(c echo.Context, doc *compress.Set) error {
+// Campaign JSON must follow a rotation at once, so browsers revalidate
+// every time and get a cheap 304 while nothing changed; a campaign's own
+// document names it as a surrogate key, for purged shared caches (see
+// cacheControls). The list, which every change alters, is never kept.
+func (s *Server) writeDocument(c echo.Context, doc *compress.Set, slug string) error {
 	r := c.Request()
 	b := doc.For(r.Header["Accept-Encoding"])
 	h := c.Response().Header()
 	h["Content-Type"] = valJSONType
-	h["Cache-Control"] = valNoCache
+	if slug == "" {
+		h["Cache-Control"] = valNoCache // the list: every campaign's change
+	} else {
+		h["Cache-Control"] = s.docCacheControl
+		s.setSurrogate(h, slug)
+	}
 	h["Access-Control-Allow-Origin"] = valAnyOrigin
 	h["Vary"] = valVaryEncoding
 	h["Etag"] = b.ETagValues()
@@ -133,7 +140,7 @@ func (s *Server) listCampaigns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.writeDocument(c, doc)
+	return s.writeDocument(c, doc, "")
 }
 
 // getCampaign serves GET /api/v1/campaigns/{slug}.
@@ -146,7 +153,7 @@ func (s *Server) getCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.writeDocument(c, doc)
+	return s.writeDocument(c, doc, e.Slug())
 }
 
 // emblemFile serves GET /emblems/{id}.png: the emblem of a served

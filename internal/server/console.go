@@ -21,6 +21,7 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/chart"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/purge"
 	"github.com/oabadge/oabadge/static"
 )
 
@@ -96,6 +97,10 @@ type consoleText struct {
 	ProposedEmblem                                           string
 	// FollowN says how fast portals follow a change; {N} is minutes.
 	FollowN string
+	// Caches heads the shared caches' state; CacheFailed warns that one
+	// was not told of a change ({E} is the endpoint, {W} the error).
+	Caches, CachesHelp, CacheEndpoint, CacheLastOK, CacheQueued string
+	CacheFailures, CacheNever, CacheFailed, CacheAgain          string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -146,6 +151,11 @@ var consoleTexts = map[string]consoleText{
 		Emblem:        "Biểu trưng", EmblemFile: "Tải biểu trưng mới (PNG hoặc SVG, tối đa 512 KiB)", EmblemInCode: "Đặt biểu trưng vào giữa mã QR",
 		RemoveEmblem: "Bỏ biểu trưng", NoEmblem: "Chưa có biểu trưng.", ProposedEmblem: "Biểu trưng trong đề xuất",
 		FollowN: "Sau khi đổi: khách mới thấy mã mới ngay; khách quay lại thấy trong vòng {N} phút (thời gian trình duyệt giữ ảnh). Mã đã in ở chế độ chuyển hướng cũng theo ngay.",
+		Caches:  "Bộ đệm dùng chung", CachesHelp: "Mỗi thay đổi được báo cho các bộ đệm này để chúng bỏ ảnh cũ ngay.",
+		CacheEndpoint: "Địa chỉ", CacheLastOK: "Lần báo thành công gần nhất", CacheQueued: "Đang chờ gửi",
+		CacheFailures: "Lần thất bại", CacheNever: "chưa có",
+		CacheFailed: "Chưa báo được cho bộ đệm {E}: {W}. Bộ đệm này có thể vẫn phát ảnh cũ đến hết thời hạn lưu; hãy kiểm tra nó rồi bấm “Báo lại” ở trang Chiến dịch.",
+		CacheAgain:  "Báo lại cho mọi bộ đệm",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -194,6 +204,11 @@ var consoleTexts = map[string]consoleText{
 		Emblem:        "Emblem", EmblemFile: "Upload a new emblem (PNG or SVG, at most 512 KiB)", EmblemInCode: "Put the emblem in the centre of the QR code",
 		RemoveEmblem: "Remove the emblem", NoEmblem: "No emblem yet.", ProposedEmblem: "Emblem in a proposal",
 		FollowN: "After the change: new visitors see the new code at once; returning visitors within {N} minutes (how long browsers keep the image). Printed codes in redirect mode follow at once too.",
+		Caches:  "Shared caches", CachesHelp: "Every change is sent to these caches so they drop the old images at once.",
+		CacheEndpoint: "Endpoint", CacheLastOK: "Last told", CacheQueued: "Waiting",
+		CacheFailures: "Failures", CacheNever: "never",
+		CacheFailed: "The shared cache {E} was not told of a change: {W}. It may serve the old image until its lifetime ends; check it, then use “Tell them again” on the Campaigns page.",
+		CacheAgain:  "Tell them again",
 	},
 }
 
@@ -263,6 +278,7 @@ type consoleData struct {
 	Me            auth.Account
 	TOTPSecret    string
 	RecoveryCodes []string
+	Caches        []purge.Status // the shared caches told of changes
 }
 
 func (s *Server) consoleRoutes() {
@@ -274,6 +290,7 @@ func (s *Server) consoleRoutes() {
 	s.handle(http.MethodPost, "/admin/c/:slug/preview", s.console(s.limited(s.costly, "previews", s.consolePreview)))
 	s.handle(http.MethodGet, "/admin/c/:slug/preview.svg", s.console(s.limited(s.costly, "previews", s.consolePreviewImage)))
 	s.handle(http.MethodPost, "/admin/c/:slug/rotate", s.console(s.consoleRotate))
+	s.handle(http.MethodPost, "/admin/caches/purge", s.console(s.consolePurgeCaches))
 	s.handle(http.MethodPost, "/admin/c/:slug/rollback", s.console(s.consoleRollback))
 	s.handle(http.MethodPost, "/admin/campaigns", s.console(s.consoleCreate))
 	s.handle(http.MethodPost, "/admin/c/:slug/edit", withForm(s.console(s.consoleEdit)))
@@ -369,6 +386,16 @@ func (s *Server) consoleBase(c echo.Context, title string) consoleData {
 		}
 		d.Error = e
 	}
+	if who.Account != "" && d.Error == "" {
+		// A shared cache that was not told of a change serves the old
+		// badge: every signed-in page says so until one succeeds.
+		for _, st := range s.purge.Status() {
+			if st.LastError != "" {
+				d.Error = strings.NewReplacer("{E}", st.Endpoint, "{W}", st.LastError).Replace(d.T.CacheFailed)
+				break
+			}
+		}
+	}
 	return d
 }
 
@@ -439,12 +466,21 @@ func (s *Server) consoleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/login")
 }
 
+// consolePurgeCaches tells every shared cache again to drop every
+// campaign's responses.
+func (s *Server) consolePurgeCaches(c echo.Context) error {
+	return back(c, "/admin", s.campaigns.InvalidateCaches(c.Request().Context(), caller(c)), "done")
+}
+
 func (s *Server) consoleCampaigns(c echo.Context) error {
 	d := s.consoleBase(c, "")
 	d.Title = d.T.Campaigns
 	var err error
 	if d.Campaigns, err = s.campaigns.All(c.Request().Context()); err != nil {
 		return err
+	}
+	if d.Who.Account != "" {
+		d.Caches = s.purge.Status()
 	}
 	return s.render(c, http.StatusOK, "campaigns", d)
 }

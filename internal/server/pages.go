@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -255,17 +254,6 @@ func hostOf(origin string) string {
 		return origin
 	}
 	return u.Hostname()
-}
-
-// followMinutes says how fast portals follow a rotation, from the badge
-// images' cache lifetime: a browser keeps a badge for max-age, then shows
-// it once more while it fetches the new one (stale-while-revalidate). It
-// is the one figure the webmaster page and the console's rotation screen
-// state.
-func (s *Server) followMinutes() int {
-	age := int(s.cfg.CacheMaxAge / time.Second)
-	swr := max(60, age)
-	return (age + swr + 59) / 60
 }
 
 func setPageHeaders(c echo.Context) {

@@ -152,8 +152,8 @@ func TestWebmasterPage(t *testing.T) {
 
 	t.Run("Follow", func(t *testing.T) {
 		_, _, page := snippetsOn(t, f, "/")
-		if !strings.Contains(page, "khách quay lại thấy trong vòng 10 phút") {
-			t.Error("the page does not say how fast returning visitors follow a rotation (5 min max-age + 5 min stale-while-revalidate)")
+		if !strings.Contains(page, "khách quay lại thấy trong vòng 2 phút") {
+			t.Error("the page does not say how fast returning visitors follow a rotation (1 min max-age + 1 min stale-while-revalidate)")
 		}
 	})
 

@@ -316,6 +316,14 @@ func TestPermissionsAreTheSameInBothFrontEnds(t *testing.T) {
 			setup: func(*testing.T, *adminFixture) action {
 				return action{method: "POST", apiPath: "/api/v1/admin/agencies", consolePath: "/admin/agencies", file: csv}
 			}},
+		{name: "an editor cannot tell the shared caches to drop everything", who: "ed", want: "forbidden",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/caches/purge", consolePath: "/admin/caches/purge", form: url.Values{}}
+			}},
+		{name: "an admin tells the shared caches again", who: "alice", want: "ok",
+			setup: func(*testing.T, *adminFixture) action {
+				return action{method: "POST", apiPath: "/api/v1/admin/caches/purge", consolePath: "/admin/caches/purge", form: url.Values{}}
+			}},
 		{name: "an editor cannot start a check", who: "ed", want: "forbidden",
 			setup: func(*testing.T, *adminFixture) action {
 				return action{method: "POST", apiPath: "/api/v1/admin/checks", consolePath: "/admin/checks", form: url.Values{}}

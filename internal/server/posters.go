@@ -67,7 +67,8 @@ func (s *Server) poster(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h["Cache-Control"] = []string{"public, max-age=300"}
+	h["Cache-Control"] = valPosterCache
+	s.setSurrogate(h, x.Slug)
 	h["Content-Security-Policy"] = valImageCSP
 	name := x.Slug + "-" + paper.Name
 	if form != poster.FormPoster {
@@ -76,6 +77,10 @@ func (s *Server) poster(c echo.Context) error {
 	h.Set("Content-Disposition", `inline; filename="`+name+`.pdf"`)
 	return c.Blob(http.StatusOK, "application/pdf", body)
 }
+
+// valPosterCache lets a poster be kept a few minutes: it is rendered per
+// request, and its campaign's surrogate key drops it from purged caches.
+var valPosterCache = []string{"public, max-age=300"}
 
 // agencyLine turns ?agency= into the line printed: the name of a register
 // agency given by id, or the free text itself.

@@ -151,7 +151,7 @@ func TestRotationScreenSaysHowFastPortalsFollow(t *testing.T) {
 	r.AddCookie(ck)
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, r)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), "returning visitors within 10 minutes") {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "returning visitors within 2 minutes") {
 		t.Errorf("the rotation screen = %d, does not say how fast portals follow:\n%.2000s", w.Code, w.Body.String())
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,14 +24,19 @@ import (
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/metrics"
+	"github.com/oabadge/oabadge/internal/purge"
 )
 
 // Config is what the server needs from the command line.
 type Config struct {
 	// PublicURL is the external base URL, without a trailing slash.
 	PublicURL string
-	// CacheMaxAge is the max-age of badge images.
+	// CacheMaxAge is the max-age of badge images: how long browsers keep them.
 	CacheMaxAge time.Duration
+	// SharedMaxAge is the s-maxage of badge images, sent when
+	// SendSharedMaxAge: how long shared caches keep them.
+	SharedMaxAge     time.Duration
+	SendSharedMaxAge bool
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// AccessLog logs one line per request.
@@ -62,6 +67,9 @@ type Deps struct {
 	// Embeds remembers every embed script offered; nil keeps only this
 	// binary's releases, for the current public URL.
 	Embeds EmbedScripts
+	// Purge tells shared caches of changes; nil or without endpoints when
+	// none are configured. The server shows its state.
+	Purge *purge.Purger
 }
 
 // Server is the HTTP handler of oabadge: it parses requests, calls one
@@ -81,8 +89,11 @@ type Server struct {
 
 	// Header values built once and shared by every response (see setShared).
 	imageCacheControl []string
+	docCacheControl   []string
 	hsts              []string
 	frameCSP          []string
+	purge             *purge.Purger
+	tags              sync.Map // slug → *surrogateTags
 
 	embeds *embedSet
 
@@ -92,7 +103,7 @@ type Server struct {
 // New returns the Server for d's services.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, campaigns: d.Campaigns, auth: d.Auth, compliance: d.Compliance, audit: d.Audit, store: d.Store,
-		counter: d.Compliance.Counter(), metrics: d.Metrics, log: d.Log}
+		counter: d.Compliance.Counter(), metrics: d.Metrics, log: d.Log, purge: d.Purge}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -103,11 +114,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	o := origin(cfg.PublicURL)
 	s.frameCSP = []string{valFrameCSPBase + "; img-src " + o + "; style-src " + o}
-	age := int(cfg.CacheMaxAge / time.Second)
-	// stale-while-revalidate lets a CDN answer at once while it refetches;
-	// stale-if-error keeps portals showing the badge if this server is down.
-	s.imageCacheControl = []string{"public, max-age=" + strconv.Itoa(age) +
-		", stale-while-revalidate=" + strconv.Itoa(max(60, age)) + ", stale-if-error=86400"}
+	s.imageCacheControl, s.docCacheControl = cacheControls(cfg, s.purge.Enabled())
 	if strings.HasPrefix(cfg.PublicURL, "https://") {
 		s.hsts = []string{"max-age=31536000"}
 	}

@@ -54,7 +54,7 @@ func TestBadgeHeaders(t *testing.T) {
 		b := body(t, r)
 		want := map[string]string{
 			"Content-Type":                 tt.ctype,
-			"Cache-Control":                "public, max-age=300, stale-while-revalidate=300, stale-if-error=86400",
+			"Cache-Control":                "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400",
 			"X-Content-Type-Options":       "nosniff",
 			"Cross-Origin-Resource-Policy": "cross-origin",
 			"Access-Control-Allow-Origin":  "*",
