@@ -212,6 +212,14 @@ func TestFailedPurgesAreVisibleAndNeverBlockTheChange(t *testing.T) {
 	if page := w.Body.String(); !strings.Contains(page, `class="flash error"`) || !strings.Contains(page, "403 Forbidden") || !strings.Contains(page, ep.Listener.Addr().String()) {
 		t.Errorf("the console does not warn of the failed purge:\n%s", page)
 	}
+	// Behind a shared cache the report says what its impressions count.
+	r = httptest.NewRequest("GET", "/admin/report?lang=en", nil)
+	r.AddCookie(ck)
+	w = httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), "impressions here count only those that reached this server") {
+		t.Errorf("the report does not say its impressions are the cache's misses:\n%.3000s", w.Body.String())
+	}
 	metrics := body(t, f.do(t, "GET", "/metrics"))
 	if !strings.Contains(metrics, `oabadge_purge_requests_total{endpoint="PURGE http://`+ep.Listener.Addr().String()+`/",result="failed"} 1`) ||
 		!strings.Contains(metrics, `result="retry"} 5`) {

@@ -101,6 +101,8 @@ type consoleText struct {
 	// was not told of a change ({E} is the endpoint, {W} the error).
 	Caches, CachesHelp, CacheEndpoint, CacheLastOK, CacheQueued string
 	CacheFailures, CacheNever, CacheFailed, CacheAgain          string
+	// CountedBehindCache says what impressions count behind a shared cache.
+	CountedBehindCache string
 }
 
 var consoleTexts = map[string]consoleText{
@@ -154,8 +156,9 @@ var consoleTexts = map[string]consoleText{
 		Caches:  "Bộ đệm dùng chung", CachesHelp: "Mỗi thay đổi được báo cho các bộ đệm này để chúng bỏ ảnh cũ ngay.",
 		CacheEndpoint: "Địa chỉ", CacheLastOK: "Lần báo thành công gần nhất", CacheQueued: "Đang chờ gửi",
 		CacheFailures: "Lần thất bại", CacheNever: "chưa có",
-		CacheFailed: "Chưa báo được cho bộ đệm {E}: {W}. Bộ đệm này có thể vẫn phát ảnh cũ đến hết thời hạn lưu; hãy kiểm tra nó rồi bấm “Báo lại” ở trang Chiến dịch.",
-		CacheAgain:  "Báo lại cho mọi bộ đệm",
+		CacheFailed:        "Chưa báo được cho bộ đệm {E}: {W}. Bộ đệm này có thể vẫn phát ảnh cũ đến hết thời hạn lưu; hãy kiểm tra nó rồi bấm “Báo lại” ở trang Chiến dịch.",
+		CacheAgain:         "Báo lại cho mọi bộ đệm",
+		CountedBehindCache: "Phần lớn lượt tải ảnh mã do bộ đệm dùng chung trả lời, nên số lượt hiển thị ở đây chỉ tính các lượt đến được máy chủ này (lượt bấm và lượt quét vẫn đủ). Mỗi cổng vẫn được ghi nhận ít nhất mỗi ngày một lần, vì bộ đệm giữ bản riêng cho từng trang gắn mã; kết quả kiểm tra trang chủ cho biết ai đang gắn mã.",
 	},
 	"en": {
 		Lang: "en", Other: "vi", OtherName: "Tiếng Việt",
@@ -207,8 +210,9 @@ var consoleTexts = map[string]consoleText{
 		Caches:  "Shared caches", CachesHelp: "Every change is sent to these caches so they drop the old images at once.",
 		CacheEndpoint: "Endpoint", CacheLastOK: "Last told", CacheQueued: "Waiting",
 		CacheFailures: "Failures", CacheNever: "never",
-		CacheFailed: "The shared cache {E} was not told of a change: {W}. It may serve the old image until its lifetime ends; check it, then use “Tell them again” on the Campaigns page.",
-		CacheAgain:  "Tell them again",
+		CacheFailed:        "The shared cache {E} was not told of a change: {W}. It may serve the old image until its lifetime ends; check it, then use “Tell them again” on the Campaigns page.",
+		CacheAgain:         "Tell them again",
+		CountedBehindCache: "A shared cache answers most badge image requests, so impressions here count only those that reached this server (clicks and scans are all counted). Each portal is still seen at least once a day, since the cache keeps a copy per site that shows the badge; the homepage checks say who shows it.",
 	},
 }
 
@@ -279,6 +283,7 @@ type consoleData struct {
 	TOTPSecret    string
 	RecoveryCodes []string
 	Caches        []purge.Status // the shared caches told of changes
+	BehindCache   bool           // a shared cache answers most badge requests
 }
 
 func (s *Server) consoleRoutes() {
@@ -837,6 +842,7 @@ func (s *Server) complianceBase(c echo.Context, title string) consoleData {
 func (s *Server) consoleReport(c echo.Context) error {
 	d := s.complianceBase(c, "")
 	d.Title = d.T.Report
+	d.BehindCache = s.purge.Enabled()
 	f := reportFilter(c)
 	page, err := pageParams(c)
 	if err != nil {
