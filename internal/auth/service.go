@@ -299,9 +299,10 @@ func (s *Service) Accounts(ctx context.Context, by Caller) ([]Account, error) {
 }
 
 // CreateAccount adds an account; admins (and operators) only. Under the
-// two-person rule a new admin account is created disabled, with its role
-// waiting for a second admin's approval (PendingRole), so one admin cannot
-// make a second one to approve their own changes.
+// two-person rule a new editor or admin account is created disabled, with
+// its role waiting for a second admin's approval (PendingRole), so one
+// admin cannot make a second account to propose or approve their own
+// changes.
 func (s *Service) CreateAccount(ctx context.Context, name, role, password string, by Caller) (Account, error) {
 	if err := by.Require(Admin); err != nil {
 		return Account{}, err
@@ -310,8 +311,10 @@ func (s *Service) CreateAccount(ctx context.Context, name, role, password string
 	if err != nil {
 		return Account{}, err
 	}
-	if a.Role == Admin && s.cfg.TwoPerson && !by.Operator() {
-		a.Disabled, a.PendingCreate, a.PendingRole, a.PendingBy = true, true, Admin, by.Account
+	if a.Role.rank() > Viewer.rank() && s.cfg.TwoPerson && !by.Operator() {
+		// An editor proposes changes that one admin then approves: an
+		// admin who could make one at once would be both people.
+		a.Disabled, a.PendingCreate, a.PendingRole, a.PendingBy = true, true, a.Role, by.Account
 		a.Role = Viewer
 	}
 	if err := s.store.CreateAccount(ctx, a, by.Actor()); err != nil {
@@ -418,7 +421,9 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool, b
 
 // SetPassword sets account name's password. An account changes its own
 // password with its current one (current); an admin resets another's
-// without. Every other session of the account ends.
+// without, and under the two-person rule that account's role above viewer
+// then waits for a second admin's approval (ApprovePending). Every other
+// session of the account ends.
 func (s *Service) SetPassword(ctx context.Context, name, password, current, keepSession string, by Caller) error {
 	own := name == by.Account
 	if own {
@@ -447,6 +452,19 @@ func (s *Service) SetPassword(ctx context.Context, name, password, current, keep
 	}
 	if _, err := s.store.UpdateAccount(ctx, name, "account.password", s.now(), func(a *Account) error {
 		a.PasswordHash = hash
+		if own || !s.cfg.TwoPerson || by.Operator() {
+			return nil
+		}
+		// Under the two-person rule an admin who sets another's password
+		// can sign in as them: the account's role above viewer is held
+		// until a second admin approves it, as a raise would be, so one
+		// admin cannot propose as one account and approve as another.
+		if a.PendingRole != "" {
+			return apperr.Conflictf("account %q has a change waiting for approval: approve or reject it first", name)
+		}
+		if a.Role.rank() > Viewer.rank() {
+			a.PendingRole, a.PendingBy, a.Role = a.Role, by.Account, Viewer
+		}
 		return nil
 	}, by.Actor()); err != nil {
 		return err
@@ -540,6 +558,8 @@ func (s *Service) ResetTOTP(ctx context.Context, name, code string, by Caller) e
 		if err := by.Require(Admin); err != nil {
 			return err
 		}
+	} else if err := s.codeAttempt(name); err != nil {
+		return err
 	}
 	_, err := s.store.UpdateAccount(ctx, name, "account.totp_reset", s.now(), func(a *Account) error {
 		if !a.TOTPEnabled && a.TOTPSecret == "" {
@@ -551,6 +571,9 @@ func (s *Service) ResetTOTP(ctx context.Context, name, code string, by Caller) e
 		a.TOTPSecret, a.TOTPEnabled, a.TOTPStep, a.Recovery = "", false, 0, nil
 		return nil
 	}, by.Actor())
+	if own && err == nil {
+		s.account.Reset(codeKey(name))
+	}
 	return err
 }
 
@@ -562,6 +585,9 @@ func (s *Service) StepUp(ctx context.Context, code string, by Caller) (Caller, e
 	if code == "" || !by.TOTP {
 		return by, nil
 	}
+	if err := s.codeAttempt(by.Account); err != nil {
+		return by, err
+	}
 	_, err := s.store.UpdateAccount(ctx, by.Account, "account.second_factor", s.now(), func(a *Account) error {
 		if !useSecondFactor(a, code, s.cfg.Now()) {
 			return errCode
@@ -571,9 +597,25 @@ func (s *Service) StepUp(ctx context.Context, code string, by Caller) (Caller, e
 	if err != nil {
 		return by, err
 	}
+	s.account.Reset(codeKey(by.Account))
 	by.Fresh = true
 	return by, nil
 }
+
+// codeAttempt counts an attempt at account name's second factor outside
+// sign-in (which counts its own), before the code is checked, so that
+// concurrent guesses cannot all slip under the limit: a stolen session
+// cannot try the million codes. A right code clears the count.
+func (s *Service) codeAttempt(name string) error {
+	key := codeKey(name)
+	if ok, wait := s.account.Allow(key); !ok {
+		return apperr.TooManyf(wait, "too many wrong codes; try again in %s", roundUp(wait))
+	}
+	s.account.Fail(key)
+	return nil
+}
+
+func codeKey(name string) string { return "code:" + name }
 
 // Tokens lists every API token (never their secrets); admins only.
 func (s *Service) Tokens(ctx context.Context, by Caller) ([]Token, error) {

@@ -1,0 +1,124 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/oabadge/oabadge/internal/apperr"
+	"github.com/oabadge/oabadge/internal/auth"
+)
+
+// TestOneAdminHoldsNoSecondAccount: under the two-person rule one admin
+// must not come to hold a second account that can propose or approve, or
+// they could approve their own change. Found by an attack run on the
+// binary: alice reset bob's password, signed in as bob and approved her
+// own rotation; and she made an editor at once, proposed as it and
+// approved its proposal.
+func TestOneAdminHoldsNoSecondAccount(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newAuth(t, auth.Config{TwoPerson: true})
+	alice, bob := session(t, svc, "alice", ""), session(t, svc, "bob", "")
+	const known = "alice-knows-this-password"
+
+	// Resetting another admin's password holds that account's role.
+	if err := svc.SetPassword(ctx, "bob", known, "", "", alice); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := svc.SignIn(ctx, "bob", known, "", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Session(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Role.Allows(auth.Editor) {
+		t.Errorf("after alice reset bob's password, bob's account acts as %s; want a viewer until a second admin approves", p.Role)
+	}
+	if _, err := svc.ApprovePending(ctx, "bob", alice); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("alice giving bob's role back herself = %v, want Forbidden", err)
+	}
+	// The same for an editor, whose proposals alice would approve.
+	if err := svc.SetPassword(ctx, "ed", known, "", "", alice); err != nil {
+		t.Fatal(err)
+	}
+	ed, _ := svc.Me(ctx, auth.Caller{Principal: auth.Principal{Account: "ed"}})
+	if ed.Role != auth.Viewer || ed.PendingRole != auth.Editor {
+		t.Errorf("after alice reset ed's password, ed = %s (pending %q); want a viewer, editor pending", ed.Role, ed.PendingRole)
+	}
+	// A second admin gives it back.
+	carol, err := svc.CreateAccount(ctx, "carol", "admin", pw, op)
+	if err != nil || carol.Role != auth.Admin {
+		t.Fatal(carol, err)
+	}
+	if a, err := svc.ApprovePending(ctx, "ed", session(t, svc, "carol", "")); err != nil || a.Role != auth.Editor {
+		t.Errorf("a second admin's approval = %+v, %v", a, err)
+	}
+	// A new editor waits like a new admin.
+	puppet, err := svc.CreateAccount(ctx, "puppet", "editor", pw, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !puppet.Disabled || puppet.Role != auth.Viewer || puppet.PendingRole != auth.Editor {
+		t.Errorf("a new editor made by one admin = %+v; want disabled, a viewer waiting to become editor", puppet)
+	}
+	if _, err := svc.ApprovePending(ctx, "puppet", alice); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("its maker approving it = %v, want Forbidden", err)
+	}
+	// A reset while a change waits would let the resetter approve it.
+	if err := svc.SetPassword(ctx, "puppet", known, "", "", bob); apperr.KindOf(err) != apperr.Conflict {
+		t.Errorf("resetting the password of an account that waits = %v, want Conflict", err)
+	}
+	// One's own password, a viewer's, and the operator's resets hold nothing.
+	if err := svc.SetPassword(ctx, "alice", known, pw, "", alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetPassword(ctx, "carol", known, "", "", op); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "carol"} {
+		if a, _ := svc.Me(ctx, auth.Caller{Principal: auth.Principal{Account: name}}); a.Role != auth.Admin || a.PendingRole != "" {
+			t.Errorf("%s after their own or the operator's reset = %s (pending %q), want admin", name, a.Role, a.PendingRole)
+		}
+	}
+}
+
+// TestSecondFactorNotGuessable: approving from the console needs a fresh
+// code, so a stolen session must not be able to try codes until one fits.
+// Found by an attack run on the binary: 291,394 guesses in 232 s through
+// the approve route found a valid code.
+func TestSecondFactorNotGuessable(t *testing.T) {
+	ctx := context.Background()
+	svc, clk := newAuth(t, auth.Config{})
+	secret, _ := enroll(t, svc, clk, session(t, svc, "alice", ""))
+	clk.Add(time.Minute)
+	code, _ := totp.GenerateCode(secret, clk.Now())
+	alice := session(t, svc, "alice", code)
+	clk.Add(time.Minute)
+	wrong := 0
+	for i := 0; i < 50; i++ {
+		_, err := svc.StepUp(ctx, "000000", alice)
+		if apperr.KindOf(err) == apperr.TooMany {
+			break
+		}
+		wrong++
+	}
+	if wrong > auth.LoginPerAccount {
+		t.Fatalf("%d wrong codes accepted for checking in a row; want at most %d", wrong, auth.LoginPerAccount)
+	}
+	good, _ := totp.GenerateCode(secret, clk.Now())
+	if c, err := svc.StepUp(ctx, good, alice); apperr.KindOf(err) != apperr.TooMany || c.Fresh {
+		t.Errorf("the right code after the limit = %v (fresh %v), want TooMany", err, c.Fresh)
+	}
+	if err := svc.ResetTOTP(ctx, "alice", good, alice); apperr.KindOf(err) != apperr.TooMany {
+		t.Errorf("removing the factor with a code after the limit = %v, want TooMany", err)
+	}
+	clk.Add(auth.LoginWindow)
+	good, _ = totp.GenerateCode(secret, clk.Now())
+	if c, err := svc.StepUp(ctx, good, alice); err != nil || !c.Fresh {
+		t.Errorf("the right code after the window = %v (fresh %v)", err, c.Fresh)
+	}
+}
