@@ -97,7 +97,9 @@ func (s *Service) next(ctx context.Context, cur Campaign, p Proposal) (Campaign,
 		c = Campaign{Slug: p.Slug, Target: p.Target}
 		p.Fields.apply(&c)
 	case KindRotate, KindRollback:
-		if p.Target == cur.Target {
+		// Compared in canonical form, so another spelling of the current
+		// target is not a change (a bad target is refused further on).
+		if t, err := s.cfg.Policy.Check(p.Target); (err == nil && t == cur.Target) || p.Target == cur.Target {
 			return Campaign{}, apperr.Invalidf("campaign %q points at %s already", cur.Slug, cur.Target)
 		}
 		c.Target = p.Target

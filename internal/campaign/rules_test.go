@@ -261,3 +261,23 @@ func TestDisabledIsNotServed(t *testing.T) {
 		t.Errorf("after enabling: %v", err)
 	}
 }
+
+// TestAnotherSpellingOfTheTargetIsNoChange: a rotation to the current
+// target written differently is refused when asked for, not left as a
+// proposal that can only fail when approved.
+func TestAnotherSpellingOfTheTargetIsNoChange(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t, "")
+	create(t, svc, bnv)
+	for _, target := range []string{"HTTPS://ZALO.ME/1111", "https://zalo.me/%31111", " https://zalo.me/1111"} {
+		t.Run(target, func(t *testing.T) {
+			_, p, err := svc.RequestRotation(ctx, campaign.Request{Slug: "bnv", Target: target, Expect: 1}, editor)
+			if apperr.KindOf(err) != apperr.Invalid || p != nil {
+				t.Errorf("rotating to %q = %v, %v; want Invalid, nothing proposed", target, p, err)
+			}
+		})
+	}
+	if ps, _ := svc.Open(ctx, "bnv"); len(ps) != 0 {
+		t.Errorf("%d proposals were left", len(ps))
+	}
+}
