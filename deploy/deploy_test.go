@@ -1,6 +1,7 @@
 // Package deploy holds deployment recipes; this test checks them: the
 // Kubernetes manifests and the compose file against the fields they must
-// have, and the nginx configurations with nginx -t.
+// have, the nginx configurations with nginx -t, and the Varnish VCL with
+// varnishd itself (varnish_test.go).
 package deploy
 
 import (
@@ -131,7 +132,52 @@ func TestCompose(t *testing.T) {
 	if b, _ := os.ReadFile("compose/db-dsn.txt.example"); !strings.HasPrefix(string(b), "postgres://") {
 		t.Error("no DSN example for the compose secret")
 	}
+
+	// Varnish caches and is purged by the replicas; its VCL names them as
+	// backends and lets exactly their addresses purge.
+	vs := dig(c, "services", "varnish")
+	if img, _ := dig(vs, "image").(string); !strings.HasPrefix(img, "varnish:") {
+		t.Errorf("the varnish service runs %q, want the official varnish image", img)
+	}
+	mounted := false
+	for _, v := range asList(dig(vs, "volumes")) {
+		mounted = mounted || v == "../varnish/oabadge.vcl:/etc/varnish/default.vcl:ro"
+	}
+	if !mounted {
+		t.Error("the varnish service does not mount deploy/varnish/oabadge.vcl as its default.vcl")
+	}
+	vcl, err := os.ReadFile(vclFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl := string(vcl)
+	if i := strings.Index(acl, "acl purgers {"); i >= 0 {
+		acl = acl[i:]
+		acl = acl[:strings.Index(acl, "}")]
+	} else {
+		t.Fatalf("%s has no acl purgers", vclFile)
+	}
+	for _, s := range []string{"oabadge-1", "oabadge-2"} {
+		if p, _ := dig(c, "services", s, "environment", "OABADGE_PURGE").(string); p != "PURGE http://varnish/" {
+			t.Errorf("%s purges %q, want PURGE http://varnish/", s, p)
+		}
+		ip, _ := dig(c, "services", s, "networks", "default", "ipv4_address").(string)
+		if ip == "" || !strings.Contains(acl, `"`+ip+`";`) {
+			t.Errorf("%s has address %q, which the VCL's purgers ACL does not list", s, ip)
+		}
+		if !strings.Contains(string(vcl), `.host = "`+s+`";`) {
+			t.Errorf("the VCL has no backend for %s", s)
+		}
+		if dig(c, "services", s, "environment", "OABADGE_ADDR") != ":8080" {
+			t.Errorf("%s does not listen on :8080, the VCL backends' port", s)
+		}
+	}
+	if b, _ := os.ReadFile("compose/nginx.conf"); !strings.Contains(string(b), "server varnish:80;") || strings.Contains(string(b), "proxy_cache ") {
+		t.Error("compose nginx must pass everything to Varnish and cache nothing itself (nobody purges it)")
+	}
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }
 
 // TestNginx checks both nginx configurations with nginx -t, each wrapped
 // in the http block it is included in, with a throwaway certificate and
@@ -158,7 +204,7 @@ func TestNginx(t *testing.T) {
 			"/etc/ssl/badge.example.gov.vn/fullchain.pem", cert,
 			"/etc/ssl/badge.example.gov.vn/privkey.pem", key,
 			"/var/cache/nginx/oabadge", filepath.Join(dir, "cache"),
-			"oabadge-1:8080", "127.0.0.1:18081", "oabadge-2:8080", "127.0.0.1:18082",
+			"oabadge-1:8080", "127.0.0.1:18081", "oabadge-2:8080", "127.0.0.1:18082", "varnish:80", "127.0.0.1:18083",
 			"listen 443 ssl http2;", "listen 127.0.0.1:18443 ssl http2;", "listen 80;", "listen 127.0.0.1:18080;",
 		).Replace(string(b))
 		main := filepath.Join(dir, strings.ReplaceAll(f, "/", "-"))
