@@ -278,6 +278,17 @@ func TestVarnishContract(t *testing.T) {
 			t.Errorf("Date %q, want now, not the origin's old Date", second.Header.Get("Date"))
 		}
 	})
+	t.Run("one copy per portal", func(t *testing.T) {
+		// Every portal that shows the badge reaches the origin once per
+		// s-maxage, so the report still lists it; its visitors after the
+		// first are answered here.
+		for _, ref := range []string{"https://portal-a.gov.vn/", "https://portal-a.gov.vn/tin-tuc?id=1", "https://PORTAL-A.gov.vn/", "https://portal-b.gov.vn/", ""} {
+			get("/b/r.svg", "Referer", ref)
+		}
+		if n := o.count("GET /b/r.svg "); n != 3 {
+			t.Errorf("three referring origins (a, b, none) reached the origin %d times, want 3", n)
+		}
+	})
 	t.Run("cache busters", func(t *testing.T) {
 		get("/b/q.svg?v=1&theme=dark&size=128&utm_source=x")
 		res := get("/b/q.svg?size=128&_=99&theme=dark")
@@ -578,20 +589,59 @@ func TestVarnishInFrontOfOabadge(t *testing.T) {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("PUT target: %d %s, want 200 (an admin's change applies at once)", res.StatusCode, b)
 		}
-		ctx, cancel := context.WithDeadline(context.Background(), applied.Add(time.Second))
+		// The origin says when Varnish acknowledged the purge; from then on
+		// the very next fetch must be the new badge. How long that took is
+		// reported, and only an absurd delay fails, so a loaded machine
+		// cannot turn this red.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for {
-			_, nb := fetch(t, c, http.MethodGet, base+badge, "Accept-Encoding", "gzip")
-			r, _ := fetch(t, c, http.MethodGet, base+"/go/bnv")
-			if nb != oldBadge && r.Header.Get("Location") == target {
-				t.Logf("the rotation showed through Varnish %v after the API answered", time.Since(applied).Round(time.Millisecond))
-				return
-			}
+		var at time.Time
+		for at = purged(t, c, o.base, token); at.IsZero(); at = purged(t, c, o.base, token) {
 			select {
 			case <-ctx.Done():
-				t.Fatalf("1 s after the rotation Varnish still serves the old badge (%v) or redirect (%q)", nb == oldBadge, r.Header.Get("Location"))
-			case <-time.After(20 * time.Millisecond):
+				t.Fatal("10 s after the rotation the origin has not purged Varnish")
+			case <-time.After(5 * time.Millisecond):
 			}
 		}
+		took := at.Sub(applied)
+		_, nb := fetch(t, c, http.MethodGet, base+badge, "Accept-Encoding", "gzip")
+		r, _ := fetch(t, c, http.MethodGet, base+"/go/bnv")
+		if nb == oldBadge || r.Header.Get("Location") != target {
+			t.Fatalf("after the purge Varnish still serves the old badge (%v) or redirect (%q)", nb == oldBadge, r.Header.Get("Location"))
+		}
+		t.Logf("Varnish acknowledged the purge %v after the API answered (%v until this test saw it)", took.Round(time.Millisecond), time.Since(applied).Round(time.Millisecond))
+		if took > time.Second {
+			t.Logf("slower than the 1 s aim (a loaded machine?)")
+		}
 	})
+}
+
+// purged returns when the origin's last purge succeeded, or zero while
+// one is still to be sent, from its admin API.
+func purged(t *testing.T, c *http.Client, base, token string) time.Time {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/admin/caches", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Caches []struct {
+			Pending   int        `json:"pending"`
+			LastOK    *time.Time `json:"last_ok"`
+			LastError string     `json:"last_error"`
+		} `json:"caches"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Caches) != 1 {
+		t.Fatalf("GET /api/v1/admin/caches: %d %v %+v", res.StatusCode, err, out)
+	}
+	if e := out.Caches[0].LastError; e != "" {
+		t.Fatalf("the purge failed: %s", e)
+	}
+	if out.Caches[0].Pending > 0 || out.Caches[0].LastOK == nil {
+		return time.Time{}
+	}
+	return *out.Caches[0].LastOK
 }

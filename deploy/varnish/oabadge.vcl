@@ -25,6 +25,8 @@ vcl 4.1;
 #     cached; methods other than GET and HEAD go straight to the origin;
 #   - badge queries are reduced to the parameters that choose a variant,
 #     so cache busters do not multiply objects;
+#   - one copy of a badge per referring origin (portal), so every portal
+#     still reaches the origin's counts once a day;
 #   - brotli, gzip and identity are cached apart (the origin compresses once
 #     and varies on Accept-Encoding; Varnish alone would only know gzip);
 #   - the TTL is s-maxage (Varnish's default); grace serves stale objects
@@ -168,6 +170,14 @@ sub vcl_hash {
 		hash_data(server.ip);
 	}
 	hash_data(req.http.X-Oabadge-Coding);
+	# One copy of a badge per portal that shows it (the referring origin,
+	# which is all browsers send across sites by default): each portal
+	# reaches the origin at least once per s-maxage, so the compliance
+	# report still names every portal, while its visitors after the first
+	# are answered here.
+	if (req.url ~ "^/b/" && req.http.Referer) {
+		hash_data(std.tolower(regsub(req.http.Referer, "^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*).*$", "\1")));
+	}
 	return (lookup);
 }
 
