@@ -19,6 +19,7 @@ import (
 	"github.com/oabadge/oabadge/internal/audit"
 	"github.com/oabadge/oabadge/internal/auth"
 	"github.com/oabadge/oabadge/internal/campaign"
+	"github.com/oabadge/oabadge/internal/coalesce"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/metrics"
@@ -296,7 +297,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		background.Go(func() { a.Compliance.Every(runCtx, c.CheckEvery) })
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	// Each response leaves in one write (see package coalesce).
+	go func() { serveErr <- hs.Serve(coalesce.NewListener(ln)) }()
 	a.Log.Info("serving", "addr", ln.Addr().String(), "public_url", c.PublicURL)
 
 	select {

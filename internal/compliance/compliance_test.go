@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -209,6 +210,79 @@ func TestCounter(t *testing.T) {
 	}
 	if c.Pending() != 0 {
 		t.Error("events remain after a flush")
+	}
+}
+
+// TestCounterFlushesEveryCountOnce adds from many goroutines while flushes
+// run, some into a failing store, with more shards than cores: every
+// count reaches the store exactly once, and no flush holds more sites than
+// the bound (run with -race).
+func TestCounterFlushesEveryCountOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8)) // eight shards
+	const workers, each, sites, maxKeys = 8, 5000, 40, 25
+	c := compliance.NewCounter(maxKeys, nil)
+	st := &memStore{got: map[string]int64{}}
+	var mu sync.Mutex // st is not safe for concurrent flushes
+	flush := func(fail bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		st.fail = fail
+		if err := c.Flush(context.Background(), st, 1000); err != nil && !fail {
+			t.Errorf("Flush: %v", err)
+		}
+	}
+	done := make(chan struct{})
+	var flushes sync.WaitGroup
+	flushes.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			flush(i%3 == 0)
+			time.Sleep(100 * time.Microsecond)
+		}
+	})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c.Add(compliance.Image, "bnv", fmt.Sprintf("https://portal%d.example/", (w*each+i)%sites), "")
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	flushes.Wait()
+	flush(false)
+	var total int64
+	for k, n := range st.got {
+		if !strings.HasPrefix(k, "bnv|") {
+			t.Errorf("stored key %q", k)
+		}
+		total += n
+	}
+	if total != workers*each {
+		t.Errorf("stored %d counts, want %d", total, workers*each)
+	}
+	if c.Pending() != 0 {
+		t.Errorf("%d counts pending after the last flush", c.Pending())
+	}
+	// Within one interval the bound holds however the adds interleave.
+	for i := range 200 {
+		c.Add(compliance.Click, "bnv", fmt.Sprintf("https://flood%d.example/", i), "")
+	}
+	st.got = map[string]int64{}
+	flush(false)
+	sitesSeen := 0
+	for k := range st.got {
+		if !strings.Contains(k, "|"+compliance.OtherSite+"|") {
+			sitesSeen++
+		}
+	}
+	if sitesSeen != maxKeys || st.got["bnv|"+compliance.OtherSite+"|"+compliance.Day(time.Now())+"|click"] != 200-maxKeys {
+		t.Errorf("one flush after 200 sites holds %d sites (want the bound, %d) and %v", sitesSeen, maxKeys, st.got)
 	}
 }
 

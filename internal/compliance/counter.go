@@ -2,9 +2,12 @@ package compliance
 
 import (
 	"context"
+	"hash/maphash"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -158,11 +161,24 @@ type countKey struct {
 // Counter counts events in memory, for the serving path, and hands them to
 // a CountStore in batches. It keeps no address, cookie or other per-person
 // identifier: only the referring site, and only its scheme and host.
+//
+// A key already counted since the last flush costs a read lock and an
+// atomic add: requests do not wait for one another, and the flush, which
+// swaps the maps under the write lock, sees every count exactly once. The
+// keys are spread over shards by site, so on many cores requests from
+// different sites do not even share the read lock's memory.
 type Counter struct {
-	mu      sync.Mutex
-	m       map[countKey]int64
-	maxKeys int
+	shards  []counterShard
+	seed    maphash.Seed
+	keys    atomic.Int64 // keys held, OtherSite ones aside
+	maxKeys int64
 	now     func() time.Time
+}
+
+type counterShard struct {
+	mu sync.RWMutex
+	m  map[countKey]*atomic.Int64
+	_  [64]byte // keeps shards off each other's cache lines
 }
 
 // DefaultMaxKeys bounds the distinct (campaign, site, day, event) keys held
@@ -178,7 +194,22 @@ func NewCounter(maxKeys int, now func() time.Time) *Counter {
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	return &Counter{m: make(map[countKey]int64), maxKeys: maxKeys, now: now}
+	n := 1 // shards: a power of two, one per core, at most 64
+	for n < runtime.GOMAXPROCS(0) && n < 64 {
+		n *= 2
+	}
+	c := &Counter{shards: make([]counterShard, n), seed: maphash.MakeSeed(), maxKeys: int64(maxKeys), now: now}
+	for i := range c.shards {
+		c.shards[i].m = make(map[countKey]*atomic.Int64)
+	}
+	return c
+}
+
+func (c *Counter) shard(site string) *counterShard {
+	if len(c.shards) == 1 {
+		return &c.shards[0]
+	}
+	return &c.shards[maphash.String(c.seed, site)&uint64(len(c.shards)-1)]
 }
 
 // vietnamOffset is UTC+7 in seconds: the day a count belongs to is the
@@ -218,19 +249,42 @@ func (c *Counter) AddPlacement(campaign, p string) { c.add(Scan, campaign, Place
 
 func (c *Counter) add(e Event, campaign, site string) {
 	k := countKey{campaign: campaign, site: site, day: dayNumber(c.now()), event: e}
-	c.mu.Lock()
-	if _, ok := c.m[k]; !ok {
-		if len(c.m) >= c.maxKeys {
-			k.site = OtherSite
-		} else {
-			// The site is a slice of the request's header: copy it so the
-			// map does not keep the whole header alive.
-			k.site = strings.Clone(k.site)
-			k.campaign = strings.Clone(k.campaign)
-		}
+	sh := c.shard(site)
+	sh.mu.RLock()
+	n := sh.m[k]
+	if n != nil {
+		n.Add(1)
 	}
-	c.m[k]++
-	c.mu.Unlock()
+	sh.mu.RUnlock()
+	if n == nil {
+		c.insert(sh, k, 1)
+	}
+}
+
+// insert adds n to k's count in sh, holding the key if it is new and the
+// bound allows; past the bound the count goes to OtherSite instead.
+func (c *Counter) insert(sh *counterShard, k countKey, n int64) {
+	sh.mu.Lock()
+	if v := sh.m[k]; v != nil {
+		v.Add(n)
+		sh.mu.Unlock()
+		return
+	}
+	if k.site != OtherSite && c.keys.Add(1) > c.maxKeys {
+		c.keys.Add(-1)
+		sh.mu.Unlock()
+		k.site = OtherSite
+		c.insert(c.shard(OtherSite), k, n)
+		return
+	}
+	// The site is a slice of the request's header: copy it so the map
+	// does not keep the whole header alive.
+	k.site = strings.Clone(k.site)
+	k.campaign = strings.Clone(k.campaign)
+	v := new(atomic.Int64)
+	v.Store(n)
+	sh.m[k] = v
+	sh.mu.Unlock()
 }
 
 // siteOf returns the scheme://host[:port] prefix of an http(s) URL, or ""
@@ -262,21 +316,46 @@ func siteOf(s string) string {
 	return s[:len(s)-len(rest)+end]
 }
 
-// take empties the counter and returns what it held.
+// take empties the counter and returns what it held. Once a shard's map
+// is swapped under its write lock no Add holds one of its counts, so each
+// count is taken exactly once.
 func (c *Counter) take() map[countKey]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := c.m
-	c.m = make(map[countKey]int64, len(m))
-	return m
+	out := make(map[countKey]int64)
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		m := sh.m
+		sh.m = make(map[countKey]*atomic.Int64, len(m))
+		sh.mu.Unlock()
+		var held int64
+		for k, v := range m {
+			out[k] = v.Load()
+			if k.site != OtherSite {
+				held++
+			}
+		}
+		c.keys.Add(-held)
+	}
+	return out
 }
 
-// putBack merges counts that could not be stored into the counter again.
+// putBack merges counts that could not be stored into the counter again,
+// past the key bound if need be: they were counted once already.
 func (c *Counter) putBack(m map[countKey]int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for k, n := range m {
-		c.m[k] += n
+		sh := c.shard(k.site)
+		sh.mu.Lock()
+		if v := sh.m[k]; v != nil {
+			v.Add(n)
+		} else {
+			v = new(atomic.Int64)
+			v.Store(n)
+			sh.m[k] = v
+			if k.site != OtherSite {
+				c.keys.Add(1)
+			}
+		}
+		sh.mu.Unlock()
 	}
 }
 
@@ -301,11 +380,14 @@ func (c *Counter) Flush(ctx context.Context, st CountStore, maxSites int) error 
 
 // Pending returns how many events wait for the next flush.
 func (c *Counter) Pending() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var n int64
-	for _, v := range c.m {
-		n += v
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		for _, v := range sh.m {
+			n += v.Load()
+		}
+		sh.mu.RUnlock()
 	}
 	return n
 }

@@ -37,14 +37,26 @@ type Metrics struct {
 }
 
 // Route caches one route's series so the serving path does not look
-// labels up (and allocate) on every request.
+// labels up (and allocate) on every request: the route's histogram is
+// resolved when the route is, and each status's counter the first time the
+// route answers with it, then read without a lock.
 type Route struct {
 	name     string
 	duration prometheus.Observer
-	mu       sync.RWMutex
-	byCode   map[int]prometheus.Counter
+	byCode   [numCodes]atomic.Pointer[codeCounter] // by status - minCode
+	mu       sync.Mutex
+	other    map[int]prometheus.Counter // statuses outside [minCode, minCode+numCodes)
 	parent   *Metrics
 }
+
+// The statuses net/http lets a handler send are 100 to 999; those in use
+// are below 600.
+const (
+	minCode  = 100
+	numCodes = 500
+)
+
+type codeCounter struct{ prometheus.Counter }
 
 // New registers oabadge's series, with the Go runtime and process
 // collectors, in a new registry.
@@ -119,7 +131,7 @@ func (m *Metrics) Route(name string) *Route {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r = m.routes[name]; r == nil {
-		r = &Route{name: name, duration: m.duration.WithLabelValues(name), byCode: map[int]prometheus.Counter{}, parent: m}
+		r = &Route{name: name, duration: m.duration.WithLabelValues(name), parent: m}
 		m.routes[name] = r
 	}
 	return r
@@ -128,16 +140,35 @@ func (m *Metrics) Route(name string) *Route {
 // Observe records one request that answered code after d.
 func (r *Route) Observe(code int, d time.Duration) {
 	r.duration.Observe(d.Seconds())
-	r.mu.RLock()
-	c := r.byCode[code]
-	r.mu.RUnlock()
-	if c == nil {
-		r.mu.Lock()
-		if c = r.byCode[code]; c == nil {
-			c = r.parent.requests.WithLabelValues(r.name, strconv.Itoa(code))
-			r.byCode[code] = c
+	r.counter(code).Inc()
+}
+
+// counter returns the request counter of code, creating its series the
+// first time: a series appears in /metrics once it has counted a request.
+func (r *Route) counter(code int) prometheus.Counter {
+	i := code - minCode
+	if uint(i) < numCodes {
+		if c := r.byCode[i].Load(); c != nil {
+			return c.Counter
 		}
-		r.mu.Unlock()
 	}
-	c.Inc()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if uint(i) < numCodes {
+		if c := r.byCode[i].Load(); c != nil {
+			return c.Counter
+		}
+		c := r.parent.requests.WithLabelValues(r.name, strconv.Itoa(code))
+		r.byCode[i].Store(&codeCounter{c})
+		return c
+	}
+	c := r.other[code]
+	if c == nil {
+		c = r.parent.requests.WithLabelValues(r.name, strconv.Itoa(code))
+		if r.other == nil {
+			r.other = map[int]prometheus.Counter{}
+		}
+		r.other[code] = c
+	}
+	return c
 }

@@ -61,5 +61,5 @@ func (s *Server) routes() {
 
 // handle registers h with the server's middleware composed around it once.
 func (s *Server) handle(method, path string, h echo.HandlerFunc) {
-	s.echo.Add(method, path, s.observeMW(s.headerMW(h)))
+	s.echo.Add(method, path, s.observeMW(path, s.headerMW(h)))
 }

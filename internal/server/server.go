@@ -23,6 +23,7 @@ import (
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
+	"github.com/oabadge/oabadge/internal/logging"
 	"github.com/oabadge/oabadge/internal/metrics"
 	"github.com/oabadge/oabadge/internal/purge"
 )
@@ -84,6 +85,8 @@ type Server struct {
 	counter    *compliance.Counter
 	metrics    *metrics.Metrics
 	log        *slog.Logger
+	access     *logging.Access // nil when access logs are off
+	unmatched  *metrics.Route
 	echo       *echo.Echo
 	draining   atomic.Bool
 
@@ -107,6 +110,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.AccessLog {
+		s.access = logging.NewAccess(s.log)
+	}
+	s.unmatched = s.metrics.Route("unmatched")
 	s.costly = newRateLimiter(30, 10)
 	var err error
 	if s.embeds, err = newEmbedSet(cfg.PublicURL, d.Embeds, s.log); err != nil {
@@ -206,23 +213,26 @@ const maxBody = 64 << 10
 // the form's other fields.
 const maxEmblemForm = badge.MaxEmblemBytes + 64<<10
 
-// observeMW is the outermost middleware: it recovers panics, bounds the
-// request body, turns handler errors into responses (so the status it
-// records is the one sent), then records metrics and the access log line.
-func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
+// observeMW is the outermost middleware of the route registered as route:
+// it recovers panics, bounds the request body, turns handler errors into
+// responses (so the status it records is the one sent), then records
+// metrics and the access log line. What depends on the route alone (its
+// series, its body limit) is settled here, once.
+func (s *Server) observeMW(route string, next echo.HandlerFunc) echo.HandlerFunc {
+	rm := s.metrics.Route(route)
+	limit := int64(maxBody)
+	switch route {
+	case "/api/v1/admin/agencies", "/admin/agencies":
+		limit = maxImport // register files
+	case "/api/v1/admin/campaigns/:slug/emblem":
+		limit = badge.MaxEmblemBytes // the file alone
+	case "/admin/c/:slug/edit":
+		limit = maxEmblemForm // the edit form, with its emblem file
+	}
 	return func(c echo.Context) (err error) {
 		start := time.Now()
 		r := c.Request()
 		if r.Body != nil && r.Body != http.NoBody {
-			limit := int64(maxBody)
-			switch c.Path() {
-			case "/api/v1/admin/agencies", "/admin/agencies":
-				limit = maxImport // register files
-			case "/api/v1/admin/campaigns/:slug/emblem":
-				limit = badge.MaxEmblemBytes // the file alone
-			case "/admin/c/:slug/edit":
-				limit = maxEmblemForm // the edit form, with its emblem file
-			}
 			r.Body = maxBytes{http.MaxBytesReader(c.Response(), r.Body, limit), limit}
 		}
 		defer func() {
@@ -234,7 +244,7 @@ func (s *Server) observeMW(next echo.HandlerFunc) echo.HandlerFunc {
 				s.writeError(err, c)
 				err = nil
 			}
-			s.observe(c, c.Path(), time.Since(start))
+			s.observe(c, rm, start)
 		}()
 		return next(c)
 	}
@@ -249,21 +259,23 @@ func (s *Server) routerError(err error, c echo.Context) {
 		c.Response().Header()["Strict-Transport-Security"] = s.hsts
 	}
 	s.writeError(err, c)
-	s.observe(c, "unmatched", 0)
+	s.observe(c, s.unmatched, time.Time{})
 }
 
-// observe records a finished request in the metrics and the access log.
-func (s *Server) observe(c echo.Context, route string, d time.Duration) {
+// observe records a request that started at start (zero: not timed) in
+// the route's metrics and the access log. It reads the clock once.
+func (s *Server) observe(c echo.Context, rm *metrics.Route, start time.Time) {
+	end := time.Now()
+	var d time.Duration
+	if !start.IsZero() {
+		d = end.Sub(start)
+	}
 	res := c.Response()
-	s.metrics.Route(route).Observe(res.Status, d)
-	if s.cfg.AccessLog {
+	rm.Observe(res.Status, d)
+	if s.access != nil {
 		r := c.Request()
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", res.Status),
-			slog.Int64("bytes", res.Size),
-			slog.Duration("dur", d),
-			slog.String("ip", c.RealIP()))
+		s.access.Log(r.Context(), end, logging.Request{
+			Method: r.Method, Path: r.URL.Path, Status: res.Status, Bytes: res.Size, Dur: d, IP: c.RealIP(),
+		})
 	}
 }

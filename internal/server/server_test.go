@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
@@ -15,12 +16,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/config"
+	"github.com/oabadge/oabadge/internal/logging"
 )
 
 func (f *fixture) do(t testing.TB, method, target string, hdr ...string) *http.Response {
@@ -366,6 +369,58 @@ func TestTrustedProxies(t *testing.T) {
 	}
 }
 
+// TestAccessLogLines reads the access log of the production logger (JSON,
+// buffered): one line per request, routed or not, with its fields.
+func TestAccessLogLines(t *testing.T) {
+	var out bytes.Buffer
+	log, flush := logging.New(&out, "json", "info")
+	f := newFixtureWith(t, withLog(log), func(c *config.Config) { c.AccessLog = true })
+	for _, target := range []string{"/b/bnv.svg?size=192", "/nope\"\x01"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL.Path, r.RemoteAddr = target, "192.0.2.7:4321"
+		if p, q, ok := strings.Cut(target, "?"); ok {
+			r.URL.Path, r.URL.RawQuery = p, q
+		}
+		f.h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	flush()
+	var lines []map[string]any
+	for l := range strings.Lines(out.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("access log line %q: %v", l, err)
+		}
+		if m["msg"] == "http" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d access log lines, want 2:\n%s", len(lines), out.String())
+	}
+	for i, want := range []map[string]any{
+		{"level": "INFO", "method": "GET", "path": "/b/bnv.svg", "status": 200.0, "ip": "192.0.2.7"},
+		{"level": "INFO", "method": "GET", "path": "/nope\"\x01", "status": 404.0, "ip": "192.0.2.7"},
+	} {
+		for k, v := range want {
+			if lines[i][k] != v {
+				t.Errorf("line %d: %s = %#v, want %#v", i, k, lines[i][k], v)
+			}
+		}
+		if _, err := time.Parse(time.RFC3339Nano, fmt.Sprint(lines[i]["time"])); err != nil {
+			t.Errorf("line %d: time: %v", i, err)
+		}
+		if len(lines[i]) != 9 {
+			t.Errorf("line %d has fields %v, want time, level, msg, method, path, status, bytes, dur, ip", i, lines[i])
+		}
+	}
+	if n, _ := lines[0]["bytes"].(float64); n < 1000 {
+		t.Errorf("the badge's line says %v bytes", lines[0]["bytes"])
+	}
+	if d, _ := lines[0]["dur"].(float64); d <= 0 {
+		t.Errorf("the badge's line says it took %v ns", lines[0]["dur"])
+	}
+}
+
 // discard is a ResponseWriter that keeps nothing, so benchmarks measure the
 // server alone.
 type discard struct{ h http.Header }
@@ -375,7 +430,8 @@ func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkServeCachedBadge measures the hot path: a cached badge through
-// the router and the production middleware, without and with access logs.
+// the router and the production middleware, without and with access logs
+// (the production logger, writing to nowhere).
 func BenchmarkServeCachedBadge(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
@@ -392,9 +448,14 @@ func BenchmarkServeCachedBadge(b *testing.B) {
 		{"svg-br", false, "/b/bnv.svg?size=192&theme=light", false, "gzip, deflate, br, zstd"},
 		{"svg-br-304", false, "/b/bnv.svg?size=192&theme=light", true, "gzip, deflate, br, zstd"},
 		{"png-br", false, "/b/bnv.png?size=256&dpr=2", false, "gzip, deflate, br, zstd"},
+		// Production defaults, as the load test asks.
+		{"svg-gzip-accesslog", true, "/b/bnv.svg?size=192", false, "gzip"},
+		{"svg-gzip-304-accesslog", true, "/b/bnv.svg?size=192", true, "gzip"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			f := newFixtureWith(b, withLog(slog.New(slog.NewJSONHandler(io.Discard, nil))), func(c *config.Config) { c.AccessLog = bc.log })
+			log, flush := logging.New(io.Discard, "json", "info")
+			defer flush()
+			f := newFixtureWith(b, withLog(log), func(c *config.Config) { c.AccessLog = bc.log })
 			req := httptest.NewRequest("GET", bc.target, nil)
 			if bc.accept != "" {
 				req.Header["Accept-Encoding"] = []string{bc.accept}
