@@ -52,17 +52,21 @@ func (e Endpoint) String() string {
 // "METHOD URL", e.g. "http://varnish:6081/" or "BAN http://10.0.0.5/".
 func ParseEndpoints(s string) ([]Endpoint, error) {
 	var out []Endpoint
+	n := 0
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
+		n++
 		e := Endpoint{Method: "PURGE", URL: item}
 		if m, rest, ok := strings.Cut(item, " "); ok {
 			e.Method, e.URL = strings.ToUpper(m), strings.TrimSpace(rest)
 		}
+		// The error names the endpoint by its place in the list: its URL
+		// may hold a token.
 		if err := e.check(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("purge endpoint %d: %w", n, err)
 		}
 		out = append(out, e)
 	}
@@ -72,12 +76,12 @@ func ParseEndpoints(s string) ([]Endpoint, error) {
 func (e Endpoint) check() error {
 	for _, r := range e.Method {
 		if r < 'A' || r > 'Z' {
-			return fmt.Errorf("purge endpoint %q: the method must be a word such as PURGE, BAN or POST", e.Method+" "+e.URL)
+			return errors.New("the method must be a word such as PURGE, BAN or POST")
 		}
 	}
 	u, err := url.Parse(strings.ReplaceAll(e.URL, "{key}", "k"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("purge endpoint %q: want an absolute http(s) URL, optionally after a method, e.g. http://127.0.0.1:6081/ or \"BAN http://varnish/\"", e.URL)
+		return errors.New(`want an absolute http(s) URL, optionally after a method, e.g. http://127.0.0.1:6081/ or "BAN http://varnish/"`)
 	}
 	return nil
 }

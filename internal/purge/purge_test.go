@@ -39,10 +39,16 @@ func TestParseEndpoints(t *testing.T) {
 	}
 	for _, bad := range []string{"varnish:6081", "ftp://x/", "PURGE", "PU-RGE http://x/", "http:///nohost", "http://x/#frag", "GET\thttp://x/"} {
 		t.Run("refuses "+bad, func(t *testing.T) {
-			if _, err := purge.ParseEndpoints(bad); err == nil || !strings.Contains(err.Error(), "purge endpoint") {
+			if _, err := purge.ParseEndpoints(bad); err == nil || !strings.Contains(err.Error(), "purge endpoint 1") {
 				t.Errorf("ParseEndpoints(%q) = %v, want an error naming the purge endpoint", bad, err)
 			}
 		})
+	}
+	// A bad endpoint is named by its place, never by its URL, which may
+	// hold a token.
+	_, err := purge.ParseEndpoints("http://varnish/, cdn.example.net/purge?token=s3cret")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "purge endpoint 2") {
+		t.Errorf("ParseEndpoints with a bad second endpoint = %v", err)
 	}
 }
 
