@@ -122,3 +122,58 @@ func TestSecondFactorNotGuessable(t *testing.T) {
 		t.Errorf("the right code after the window = %v (fresh %v)", err, c.Fresh)
 	}
 }
+
+// TestATokenIsNotASecondFactor: a stolen API token of an admin who has a
+// second factor must not stand in for them where the factor is asked
+// for: it approves nothing, its changes are not applied at once (see the
+// campaign service), and it cannot make or raise an account that could.
+func TestATokenIsNotASecondFactor(t *testing.T) {
+	ctx := context.Background()
+	svc, clk := newAuth(t, auth.Config{})
+	alice := session(t, svc, "alice", "")
+	enroll(t, svc, clk, alice)
+	_, secret, err := svc.CreateToken(ctx, "ci", "admin", "", alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Token(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := auth.Caller{Principal: p, IP: "192.0.2.66"}
+	if !tok.TokenWithoutFactor() {
+		t.Fatalf("alice's token %+v is not known to stand for an account with a second factor", p)
+	}
+	if err := tok.RequireFresh(); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("RequireFresh for the token = %v, want Forbidden", err)
+	}
+	for name, do := range map[string]func() error{
+		"create an admin": func() error {
+			_, err := svc.CreateAccount(ctx, "mallory", "admin", "a long enough password", tok)
+			return err
+		},
+		"raise a role": func() error { _, err := svc.SetRole(ctx, "bob", "admin", tok); return err },
+		"reset a password": func() error {
+			return svc.SetPassword(ctx, "bob", "a new long enough password", "", "", tok)
+		},
+		"remove another's factor": func() error { return svc.ResetTOTP(ctx, "bob", "", tok) },
+		"approve an account":      func() error { _, err := svc.ApprovePending(ctx, "bob", tok); return err },
+	} {
+		if err := do(); apperr.KindOf(err) != apperr.Forbidden {
+			t.Errorf("the token tried to %s: %v, want Forbidden", name, err)
+		}
+	}
+	if _, err := svc.SetDisabled(ctx, "bob", true, tok); err != nil {
+		t.Errorf("disabling an account with the token (incident response) = %v", err)
+	}
+	if _, err := svc.SetDisabled(ctx, "bob", false, tok); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("enabling it again with the token = %v, want Forbidden", err)
+	}
+
+	// A token of an account without a second factor is unchanged.
+	ed := session(t, svc, "ed", "")
+	_, secret, _ = svc.CreateToken(ctx, "ci", "editor", "", ed)
+	if p, _ := svc.Token(ctx, secret); p.TOTP || (auth.Caller{Principal: p}).RequireFresh() != nil {
+		t.Errorf("ed's token, of an account without a second factor, is held to one: %+v", p)
+	}
+}

@@ -34,6 +34,20 @@ func (c Caller) Require(r Role) error {
 	return nil
 }
 
+// requireInPerson is Require(Admin) for managing other accounts: an API
+// token of an account with a second factor may not, since it cannot prove
+// that factor, and an account it made or raised could then approve what
+// the token itself may not (see RequireFresh).
+func (c Caller) requireInPerson() error {
+	if err := c.Require(Admin); err != nil {
+		return err
+	}
+	if c.TokenWithoutFactor() {
+		return apperr.Forbiddenf("this account has a second factor, which an API token cannot prove: manage accounts in the console")
+	}
+	return nil
+}
+
 func orNone(r Role) string {
 	if r == "" {
 		return "not signed in"
@@ -277,7 +291,7 @@ func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 	if t.LastUsedAt == nil || s.now().Sub(*t.LastUsedAt) >= time.Minute {
 		_ = s.store.TouchToken(ctx, id, s.now())
 	}
-	return Principal{Account: t.Account, Role: role, Via: "token:" + id}, nil
+	return Principal{Account: t.Account, Role: role, Via: "token:" + id, TOTP: owner.TOTPEnabled}, nil
 }
 
 // Me returns the caller's own account, without its secrets.
@@ -304,7 +318,7 @@ func (s *Service) Accounts(ctx context.Context, by Caller) ([]Account, error) {
 // admin cannot make a second account to propose or approve their own
 // changes.
 func (s *Service) CreateAccount(ctx context.Context, name, role, password string, by Caller) (Account, error) {
-	if err := by.Require(Admin); err != nil {
+	if err := by.requireInPerson(); err != nil {
 		return Account{}, err
 	}
 	a, err := NewAccount(name, role, password, s.now())
@@ -327,7 +341,7 @@ func (s *Service) CreateAccount(ctx context.Context, name, role, password string
 // applies at once; under the two-person rule raising one waits for a
 // second admin (ApprovePending).
 func (s *Service) SetRole(ctx context.Context, name, role string, by Caller) (Account, error) {
-	if err := by.Require(Admin); err != nil {
+	if err := by.requireInPerson(); err != nil {
 		return Account{}, err
 	}
 	r, err := ParseRole(role)
@@ -403,6 +417,13 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool, b
 	if name == by.Account {
 		return Account{}, apperr.Forbiddenf("you cannot disable or enable your own account; ask another admin")
 	}
+	if !disabled {
+		// Disabling stays open to a token, for incident response;
+		// giving an account back its powers needs the person.
+		if err := by.requireInPerson(); err != nil {
+			return Account{}, err
+		}
+	}
 	action := "account.enable"
 	if disabled {
 		action = "account.disable"
@@ -430,7 +451,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password, current, keep
 		if err := by.Require(Viewer); err != nil && !by.MustEnroll {
 			return err
 		}
-	} else if err := by.Require(Admin); err != nil {
+	} else if err := by.requireInPerson(); err != nil {
 		return err
 	}
 	hash, err := HashPassword(password)
@@ -555,7 +576,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string, by Caller) ([]st
 func (s *Service) ResetTOTP(ctx context.Context, name, code string, by Caller) error {
 	own := name == by.Account && !by.Operator()
 	if !own {
-		if err := by.Require(Admin); err != nil {
+		if err := by.requireInPerson(); err != nil {
 			return err
 		}
 	} else if err := s.codeAttempt(name); err != nil {

@@ -110,10 +110,22 @@ var errCode = apperr.Unauthorizedf("enter the 6-digit code from your authenticat
 
 // RequireFresh returns a Forbidden error when the caller signed in to the
 // console with a second factor but did not prove it again for this
-// request: approving or applying a change needs a current code.
+// request: approving or applying a change needs a current code. An API
+// token of an account with a second factor cannot prove it at all, so it
+// can never approve or apply: a stolen token is not a second person.
 func (c Caller) RequireFresh() error {
-	if c.Via == "session" && c.TOTP && !c.Fresh {
+	switch {
+	case c.Via == "session" && c.TOTP && !c.Fresh:
 		return apperr.Forbiddenf("enter the 6-digit code from your authenticator app to approve or apply this change")
+	case c.TokenWithoutFactor():
+		return apperr.Forbiddenf("this account has a second factor, which an API token cannot prove: approve or apply this change in the console, with your code")
 	}
 	return nil
+}
+
+// TokenWithoutFactor reports whether the caller is an API token of an
+// account that has a second factor: its changes wait for approval, and it
+// approves none.
+func (c Caller) TokenWithoutFactor() bool {
+	return strings.HasPrefix(c.Via, "token:") && c.TOTP
 }

@@ -144,9 +144,10 @@ func (s *Service) next(ctx context.Context, cur Campaign, p Proposal) (Campaign,
 }
 
 // mayApply reports whether by's changes apply at once rather than wait
-// for approval.
+// for approval. An admin's API token applies nothing at once when the
+// account has a second factor the token cannot prove.
 func (s *Service) mayApply(by auth.Caller) bool {
-	return by.Operator() || by.Role.Allows(auth.Admin) && !s.cfg.TwoPerson
+	return by.Operator() || by.Role.Allows(auth.Admin) && !s.cfg.TwoPerson && !by.TokenWithoutFactor()
 }
 
 // propose checks change p against the campaign as it is, then applies it

@@ -281,3 +281,31 @@ func TestAnotherSpellingOfTheTargetIsNoChange(t *testing.T) {
 		t.Errorf("%d proposals were left", len(ps))
 	}
 }
+
+// TestAdminTokenBehindASecondFactorOnlyProposes: an admin's API token,
+// when the account has a second factor the token cannot prove, changes
+// nothing at once and approves nothing; a person approves in the console.
+func TestAdminTokenBehindASecondFactorOnlyProposes(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t, "")
+	create(t, svc, bnv)
+	tok := as("alice", auth.Admin)
+	tok.Via, tok.TOTP = "token:1a2b3c4d5e6f", true
+	c, p, err := svc.RequestRotation(ctx, campaign.Request{Slug: "bnv", Target: "https://zalo.me/2222", Expect: 1}, tok)
+	if err != nil || p == nil || p.Status != campaign.Pending || c.Version != 1 {
+		t.Fatalf("the token's rotation = version %d, proposal %+v, %v; want a pending proposal, nothing applied", c.Version, p, err)
+	}
+	if got, _ := svc.Get(ctx, "bnv"); got.Target != bnv.Target {
+		t.Fatalf("the token's rotation applied: %s", got.Target)
+	}
+	_, p2, err := svc.RequestRotation(ctx, campaign.Request{Slug: "bnv", Target: "https://zalo.me/3333", Expect: 1}, editor)
+	if err != nil || p2 == nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(ctx, p2.ID, tok); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("the token approving an editor's proposal = %v, want Forbidden", err)
+	}
+	if _, err := svc.Approve(ctx, p.ID, admin2); err != nil {
+		t.Errorf("bob approving the token's proposal in person = %v", err)
+	}
+}
