@@ -288,6 +288,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	if n, err := a.PurgeRecent(ctx); err != nil {
+		a.Log.Warn("could not list campaigns to purge at start", "err", err)
+	} else if n > 0 {
+		a.Log.Info("telling the shared caches again of campaigns changed within their lifetime, in case a purge was lost", "campaigns", n)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var background sync.WaitGroup
@@ -324,6 +329,32 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("stopped")
 	return nil
+}
+
+// PurgeRecent queues a purge of every campaign changed within the shared
+// caches' lifetime (s-maxage) and returns how many. A process that
+// applied a change and stopped before its purge was sent (a crash, a
+// kill) leaves the caches an old badge for up to that lifetime; a server
+// that starts tells them again, so such a loss lasts only until the next
+// start. Without --purge it does nothing.
+func (a *App) PurgeRecent(ctx context.Context) (int, error) {
+	age, send := a.Config.SharedCacheAge()
+	if !a.Purge.Enabled() || !send || age <= 0 {
+		return 0, nil
+	}
+	all, err := a.Campaigns.All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	since := a.opts.Now().Add(-age)
+	n := 0
+	for _, c := range all {
+		if c.UpdatedAt.After(since) {
+			a.Purge.Invalidate(c.Slug)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Demo is the campaign created on first start, so a newcomer sees a badge at once.

@@ -157,6 +157,8 @@ func New(cfg Config) *Purger {
 		w := &worker{p: p, ep: e, name: e.String(), wake: make(chan struct{}, 1), idle: make(chan struct{})}
 		close(w.idle)
 		p.workers = append(p.workers, w)
+	}
+	for _, w := range p.workers { // started once the list is whole: they read it
 		p.wg.Go(w.run)
 	}
 	return p
@@ -332,6 +334,7 @@ func (w *worker) run() {
 	for {
 		key, ok := w.next()
 		if !ok {
+			w.p.observePending() // this worker is idle now
 			select {
 			case <-w.wake:
 				continue
@@ -340,7 +343,6 @@ func (w *worker) run() {
 			}
 		}
 		w.send(ctx, key)
-		w.p.observePending()
 	}
 }
 

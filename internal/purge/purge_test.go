@@ -99,8 +99,9 @@ func (c *cache) requests() []string {
 
 // outcomes records what the observer is told.
 type outcomes struct {
-	mu  sync.Mutex
-	got []string
+	mu      sync.Mutex
+	got     []string
+	pending int // the last count of pending purges
 }
 
 func (o *outcomes) Purge(_, result string) {
@@ -108,7 +109,11 @@ func (o *outcomes) Purge(_, result string) {
 	o.got = append(o.got, result)
 	o.mu.Unlock()
 }
-func (o *outcomes) PurgePending(int) {}
+func (o *outcomes) PurgePending(n int) {
+	o.mu.Lock()
+	o.pending = n
+	o.mu.Unlock()
+}
 func (o *outcomes) list() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -159,6 +164,21 @@ func TestPurgeRetriesWithBackoffThenReports(t *testing.T) {
 	wait(t, p)
 	if got := obs.list(); got != "retry,retry,ok" {
 		t.Errorf("flaky endpoint: outcomes %q, want retry,retry,ok", got)
+	}
+	// The gauge comes back to 0 once the worker is idle (Wait returns as
+	// it goes idle; the gauge follows in the same step).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		obs.mu.Lock()
+		n := obs.pending
+		obs.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending gauge stays at %d with nothing left to send", n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	if st := p.Status()[0]; st.Failed != 0 || st.LastOK.IsZero() {
 		t.Errorf("flaky endpoint status %+v", st)

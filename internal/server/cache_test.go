@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oabadge/oabadge/internal/app"
+	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/config"
 	"github.com/oabadge/oabadge/internal/purge"
 )
@@ -248,4 +250,55 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A process that applied a change and died before sending its purge
+// leaves the caches an old badge; a server that starts tells them again of
+// every campaign changed within their lifetime, and of no other.
+func TestAStartingServerPurgesWhatChangedWithinTheCachesLifetime(t *testing.T) {
+	ep := newPurgeEndpoint(t)
+	clk := &clock{t: fixtureStart}
+	f := newFixtureWith(t, app.Options{Now: clk.Now}, withPurge(ep)) // bnv, changed now
+	clk.Add(25 * time.Hour)                                          // past the day-long s-maxage
+	f.create(t, campaign.Campaign{Slug: "fresh", Title: "Fresh", Caption: "Fresh", Target: "https://zalo.me/2222"})
+	settle(t, f.app)
+	ep.take()
+
+	next := newApp(t, f.app.Config, app.Options{Now: clk.Now})
+	if n, err := next.app.PurgeRecent(context.Background()); err != nil || n != 1 {
+		t.Fatalf("PurgeRecent = %d, %v; want the one campaign changed within a day", n, err)
+	}
+	settle(t, next.app)
+	if got := ep.take(); len(got) != 1 || got[0] != "PURGE campaign-fresh" {
+		t.Fatalf("at start the cache got %q, want one PURGE of campaign-fresh", got)
+	}
+
+	// Serve does it before serving.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- next.app.Serve(ctx, ln) }()
+	deadline := time.After(20 * time.Second)
+	for got := ep.take(); len(got) == 0; got = ep.take() {
+		select {
+		case <-deadline:
+			cancel()
+			t.Fatal("Serve sent no purge at start")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Without --purge nothing is sent, and nothing is counted.
+	cfg := f.app.Config
+	cfg.Purge = nil
+	if n, err := newApp(t, cfg, app.Options{Now: clk.Now}).app.PurgeRecent(context.Background()); n != 0 || err != nil {
+		t.Errorf("PurgeRecent without --purge = %d, %v", n, err)
+	}
 }
