@@ -293,7 +293,16 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	if _, err := io.WriteString(conn, "GET /b/bnv.png?size=1024&dpr=2 HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the handler start rendering
+	// Stop once the server has the request in hand (its render has begun,
+	// as its cache-miss counter says), not after a guessed pause: a
+	// connection still in the listener's queue is reset when it closes.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(getMetrics(t, a.base), "\noabadge_badge_cache_misses_total 1\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not start on the request within 30 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	a.stop()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -308,6 +317,21 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		t.Errorf("run exited %d after draining, want 0", code)
 	}
 	a.done <- 0
+}
+
+// getMetrics returns the server's /metrics page.
+func getMetrics(t *testing.T, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestAuditVerifyFindsTampering edits an audit row behind the store's back
