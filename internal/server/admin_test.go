@@ -706,3 +706,19 @@ func TestHeadersOnEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// Under the two-person rule an admin's reset of another's password holds
+// that account's role for another admin; the answer says so (202 with the
+// account), rather than a bare success.
+func TestPasswordResetSaysTheRoleIsHeld(t *testing.T) {
+	for _, twoPerson := range []bool{true, false} {
+		f := newAdminFixture(t, twoPerson)
+		code, out, _ := f.call(t, "alice", "POST", "/api/v1/admin/accounts/ed/password", map[string]string{"password": "a-new-long-password"})
+		switch {
+		case twoPerson && (code != 202 || out["role"] != "viewer" || out["pending_role"] != "editor"):
+			t.Errorf("two-person reset: %d %v; want 202, a viewer with editor pending", code, out)
+		case !twoPerson && code != 204:
+			t.Errorf("reset without two-person: %d %v; want 204", code, out)
+		}
+	}
+}
