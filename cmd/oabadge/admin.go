@@ -187,7 +187,8 @@ func adminLifecycleCmds() []*command {
 				if err != nil {
 					return "", err
 				}
-				return "set the password of " + name + "; its sessions ended", a.Auth.SetPassword(ctx, name, pw, "", "", operator(e))
+				_, err = a.Auth.SetPassword(ctx, name, pw, "", "", operator(e))
+				return "set the password of " + name + "; its sessions ended", err
 			}),
 		accountCmd("end-sessions", "sign an account out everywhere and revoke its API tokens",
 			func(ctx context.Context, e *cmdEnv, a *app.App, name string) (string, error) {

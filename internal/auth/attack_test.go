@@ -24,7 +24,7 @@ func TestOneAdminHoldsNoSecondAccount(t *testing.T) {
 	const known = "alice-knows-this-password"
 
 	// Resetting another admin's password holds that account's role.
-	if err := svc.SetPassword(ctx, "bob", known, "", "", alice); err != nil {
+	if _, err := svc.SetPassword(ctx, "bob", known, "", "", alice); err != nil {
 		t.Fatal(err)
 	}
 	secret, _, err := svc.SignIn(ctx, "bob", known, "", "192.0.2.9")
@@ -42,7 +42,7 @@ func TestOneAdminHoldsNoSecondAccount(t *testing.T) {
 		t.Errorf("alice giving bob's role back herself = %v, want Forbidden", err)
 	}
 	// The same for an editor, whose proposals alice would approve.
-	if err := svc.SetPassword(ctx, "ed", known, "", "", alice); err != nil {
+	if _, err := svc.SetPassword(ctx, "ed", known, "", "", alice); err != nil {
 		t.Fatal(err)
 	}
 	ed, _ := svc.Me(ctx, auth.Caller{Principal: auth.Principal{Account: "ed"}})
@@ -69,14 +69,14 @@ func TestOneAdminHoldsNoSecondAccount(t *testing.T) {
 		t.Errorf("its maker approving it = %v, want Forbidden", err)
 	}
 	// A reset while a change waits would let the resetter approve it.
-	if err := svc.SetPassword(ctx, "puppet", known, "", "", bob); apperr.KindOf(err) != apperr.Conflict {
+	if _, err := svc.SetPassword(ctx, "puppet", known, "", "", bob); apperr.KindOf(err) != apperr.Conflict {
 		t.Errorf("resetting the password of an account that waits = %v, want Conflict", err)
 	}
 	// One's own password, a viewer's, and the operator's resets hold nothing.
-	if err := svc.SetPassword(ctx, "alice", known, pw, "", alice); err != nil {
+	if _, err := svc.SetPassword(ctx, "alice", known, pw, "", alice); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetPassword(ctx, "carol", known, "", "", op); err != nil {
+	if _, err := svc.SetPassword(ctx, "carol", known, "", "", op); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"alice", "carol"} {
@@ -154,7 +154,8 @@ func TestATokenIsNotASecondFactor(t *testing.T) {
 		},
 		"raise a role": func() error { _, err := svc.SetRole(ctx, "bob", "admin", tok); return err },
 		"reset a password": func() error {
-			return svc.SetPassword(ctx, "bob", "a new long enough password", "", "", tok)
+			_, err := svc.SetPassword(ctx, "bob", "a new long enough password", "", "", tok)
+			return err
 		},
 		"remove another's factor": func() error { return svc.ResetTOTP(ctx, "bob", "", tok) },
 		"approve an account":      func() error { _, err := svc.ApprovePending(ctx, "bob", tok); return err },

@@ -440,38 +440,39 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool, b
 	}, by.Actor())
 }
 
-// SetPassword sets account name's password. An account changes its own
+// SetPassword sets account name's password and returns the account as it
+// now is (with its role held, see below). An account changes its own
 // password with its current one (current); an admin resets another's
 // without, and under the two-person rule that account's role above viewer
 // then waits for a second admin's approval (ApprovePending). Every other
 // session of the account ends.
-func (s *Service) SetPassword(ctx context.Context, name, password, current, keepSession string, by Caller) error {
+func (s *Service) SetPassword(ctx context.Context, name, password, current, keepSession string, by Caller) (Account, error) {
 	own := name == by.Account
 	if own {
 		if err := by.Require(Viewer); err != nil && !by.MustEnroll {
-			return err
+			return Account{}, err
 		}
 	} else if err := by.requireInPerson(); err != nil {
-		return err
+		return Account{}, err
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
-		return err
+		return Account{}, err
 	}
 	if own && !by.Operator() {
 		a, err := s.store.Account(ctx, name)
 		if err != nil {
-			return err
+			return Account{}, err
 		}
 		ok, err := s.checkPassword(ctx, a.PasswordHash, current)
 		if err != nil {
-			return err
+			return Account{}, err
 		}
 		if !ok {
-			return apperr.Invalidf("the current password is wrong")
+			return Account{}, apperr.Invalidf("the current password is wrong")
 		}
 	}
-	if _, err := s.store.UpdateAccount(ctx, name, "account.password", s.now(), func(a *Account) error {
+	a, err := s.store.UpdateAccount(ctx, name, "account.password", s.now(), func(a *Account) error {
 		a.PasswordHash = hash
 		if own || !s.cfg.TwoPerson || by.Operator() {
 			return nil
@@ -487,15 +488,18 @@ func (s *Service) SetPassword(ctx context.Context, name, password, current, keep
 			a.PendingRole, a.PendingBy, a.Role = a.Role, by.Account, Viewer
 		}
 		return nil
-	}, by.Actor()); err != nil {
-		return err
+	}, by.Actor())
+	if err != nil {
+		return Account{}, err
 	}
 	except := ""
 	if own && keepSession != "" {
 		except = HashSecret(keepSession)
 	}
-	_, _, err = s.store.EndSessions(ctx, name, except, false, s.now(), by.Actor())
-	return err
+	if _, _, err = s.store.EndSessions(ctx, name, except, false, s.now(), by.Actor()); err != nil {
+		return Account{}, err
+	}
+	return a, nil
 }
 
 // EndSessions signs account name out everywhere and revokes its tokens:

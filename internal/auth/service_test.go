@@ -214,13 +214,13 @@ func TestPasswordsAndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ed := session(t, svc, "ed", "")
-	if err := svc.SetPassword(ctx, "ed", "a-new-long-password", "wrong", "", ed); apperr.KindOf(err) != apperr.Invalid {
+	if _, err := svc.SetPassword(ctx, "ed", "a-new-long-password", "wrong", "", ed); apperr.KindOf(err) != apperr.Invalid {
 		t.Errorf("changing one's password with a wrong current one = %v, want Invalid", err)
 	}
-	if err := svc.SetPassword(ctx, "alice", "a-new-long-password", "", "", ed); apperr.KindOf(err) != apperr.Forbidden {
+	if _, err := svc.SetPassword(ctx, "alice", "a-new-long-password", "", "", ed); apperr.KindOf(err) != apperr.Forbidden {
 		t.Errorf("an editor resetting an admin's password = %v, want Forbidden", err)
 	}
-	if err := svc.SetPassword(ctx, "ed", "a-new-long-password", "", "", alice); err != nil {
+	if _, err := svc.SetPassword(ctx, "ed", "a-new-long-password", "", "", alice); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Session(ctx, secret); apperr.KindOf(err) != apperr.Unauthorized {

@@ -189,10 +189,7 @@ func (p *Purger) observePending() {
 	n := 0
 	for _, w := range p.workers {
 		w.mu.Lock()
-		n += len(w.queue)
-		if w.busy {
-			n++
-		}
+		n += w.pendingLocked()
 		w.mu.Unlock()
 	}
 	p.cfg.Observer.PurgePending(n)
@@ -263,10 +260,7 @@ func (p *Purger) Status() []Status {
 		w.mu.Lock()
 		st := w.st
 		st.Endpoint = w.name
-		st.Pending = len(w.queue)
-		if w.busy {
-			st.Pending++
-		}
+		st.Pending = w.pendingLocked()
 		w.mu.Unlock()
 		out = append(out, st)
 	}
@@ -286,6 +280,14 @@ type worker struct {
 	busy   bool
 	idle   chan struct{} // closed while nothing waits or runs
 	st     Status
+}
+
+// pendingLocked counts the keys waiting or being sent; w.mu is held.
+func (w *worker) pendingLocked() int {
+	if w.busy {
+		return len(w.queue) + 1
+	}
+	return len(w.queue)
 }
 
 func (w *worker) add(key string) {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -75,7 +74,7 @@ func (s *Server) apiOwnPassword(c echo.Context) error {
 		return err
 	}
 	who := caller(c)
-	if err := s.auth.SetPassword(c.Request().Context(), who.Account, b.Password, b.Current, sessionSecret(c), who); err != nil {
+	if _, err := s.auth.SetPassword(c.Request().Context(), who.Account, b.Password, b.Current, sessionSecret(c), who); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -87,34 +86,16 @@ func (s *Server) apiAccountPassword(c echo.Context) error {
 		return err
 	}
 	who := caller(c)
-	ctx, name := c.Request().Context(), c.Param("name")
-	if err := s.auth.SetPassword(ctx, name, b.Password, b.Current, sessionSecret(c), who); err != nil {
+	a, err := s.auth.SetPassword(c.Request().Context(), c.Param("name"), b.Password, b.Current, sessionSecret(c), who)
+	if err != nil {
 		return err
 	}
-	if a, ok := s.heldRole(ctx, name, who); ok {
+	if a.PendingRole != "" && a.Name != who.Account {
 		// Under the two-person rule the account's role now waits for
 		// another admin: say so, rather than a bare success.
 		return c.JSON(http.StatusAccepted, accountView(a))
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// heldRole returns account name when, after an admin reset its password,
-// its role waits for another admin's approval.
-func (s *Server) heldRole(ctx context.Context, name string, who auth.Caller) (auth.Account, bool) {
-	if name == who.Account {
-		return auth.Account{}, false
-	}
-	list, err := s.auth.Accounts(ctx, who)
-	if err != nil {
-		return auth.Account{}, false
-	}
-	for _, a := range list {
-		if a.Name == name && a.PendingRole != "" {
-			return a, true
-		}
-	}
-	return auth.Account{}, false
 }
 
 type roleBody struct {
@@ -199,7 +180,7 @@ func (s *Server) consoleOwnPassword(c echo.Context) error {
 	if c.FormValue("password") != c.FormValue("password2") {
 		return back(c, "/admin/account", apperr.Invalidf("the two new passwords differ"), "")
 	}
-	err := s.auth.SetPassword(c.Request().Context(), who.Account, c.FormValue("password"), c.FormValue("current"), sessionSecret(c), who)
+	_, err := s.auth.SetPassword(c.Request().Context(), who.Account, c.FormValue("password"), c.FormValue("current"), sessionSecret(c), who)
 	return back(c, "/admin/account", err, "done")
 }
 
@@ -269,10 +250,9 @@ func (s *Server) consoleAccountAction(c echo.Context) error {
 	case "enable":
 		_, err = s.auth.SetDisabled(ctx, name, false, who)
 	case "password":
-		if err = s.auth.SetPassword(ctx, name, c.FormValue("password"), "", "", who); err == nil {
-			if _, held := s.heldRole(ctx, name, who); held {
-				return back(c, "/admin/accounts", nil, "proposed") // its role waits for another admin
-			}
+		var a auth.Account
+		if a, err = s.auth.SetPassword(ctx, name, c.FormValue("password"), "", "", who); err == nil && a.PendingRole != "" && name != who.Account {
+			return back(c, "/admin/accounts", nil, "proposed") // its role waits for another admin
 		}
 	case "end-sessions":
 		_, _, err = s.auth.EndSessions(ctx, name, who)
