@@ -22,6 +22,7 @@ import (
 	"github.com/oabadge/oabadge/internal/coalesce"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/config"
+	"github.com/oabadge/oabadge/internal/fastpath"
 	"github.com/oabadge/oabadge/internal/metrics"
 	"github.com/oabadge/oabadge/internal/purge"
 	"github.com/oabadge/oabadge/internal/server"
@@ -301,9 +302,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if c.CheckEvery > 0 {
 		background.Go(func() { a.Compliance.Every(runCtx, c.CheckEvery) })
 	}
+	// Each response net/http writes leaves in one write (see package
+	// coalesce). With the fast path, cached badges are answered before
+	// net/http, which gets every other connection (see package fastpath).
+	var front interface {
+		Serve(net.Listener) error
+		Shutdown(context.Context) error
+	} = hs
+	var l net.Listener = coalesce.NewListener(ln)
+	if c.FastPath {
+		front, l = &fastpath.Server{Handler: srv, Fallback: hs, WrapFallback: coalesce.Wrap}, ln
+	}
 	serveErr := make(chan error, 1)
-	// Each response leaves in one write (see package coalesce).
-	go func() { serveErr <- hs.Serve(coalesce.NewListener(ln)) }()
+	go func() { serveErr <- front.Serve(l) }()
 	a.Log.Info("serving", "addr", ln.Addr().String(), "public_url", c.PublicURL)
 
 	select {
@@ -321,7 +332,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Log.Info("shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout)
 	sctx, scancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer scancel()
-	err = hs.Shutdown(sctx)
+	err = front.Shutdown(sctx)
 	cancel() // after the last request: the final flush counts it
 	background.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

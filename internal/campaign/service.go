@@ -477,20 +477,35 @@ func (s *Service) CacheLen() int { return s.cache.ItemCount() }
 
 var errNoCampaign = apperr.NotFoundf("no such campaign")
 
+// CachedBadge returns variant v of e if it is in the cache, and false
+// otherwise: it never renders or waits. It is for a caller that has a
+// slower way to serve a miss (which then calls Badge, counting the miss).
+func (s *Service) CachedBadge(e *Entry, v badge.Variant) (*Asset, bool) {
+	i := v.Index()
+	if i < 0 {
+		return nil, false
+	}
+	x, ok := s.cache.Get(e.keys[i])
+	if !ok {
+		return nil, false
+	}
+	s.cfg.Observer.CacheHit()
+	return x.(*Asset), true
+}
+
 // Badge returns variant v of the campaign e serves, rendering it at most
 // once per campaign version however many requests ask at the same time.
 // On a cache hit it does not allocate. A request that must wait for a
 // render gives up when ctx ends; the render itself goes on for the others.
 func (s *Service) Badge(ctx context.Context, e *Entry, v badge.Variant) (*Asset, error) {
+	if a, ok := s.CachedBadge(e, v); ok {
+		return a, nil
+	}
 	i := v.Index()
 	if i < 0 {
 		return nil, apperr.BadRequestf("unsupported variant %s", v)
 	}
 	key := e.keys[i]
-	if x, ok := s.cache.Get(key); ok {
-		s.cfg.Observer.CacheHit()
-		return x.(*Asset), nil
-	}
 	s.cfg.Observer.CacheMiss()
 	if err := v.Validate(); err != nil {
 		return nil, apperr.BadRequestf("%v", err)

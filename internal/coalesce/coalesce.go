@@ -39,6 +39,9 @@ type Listener struct{ net.Listener }
 // NewListener returns ln with its connections wrapped.
 func NewListener(ln net.Listener) *Listener { return &Listener{ln} }
 
+// Wrap is NewListener as a func(net.Listener) net.Listener.
+func Wrap(ln net.Listener) net.Listener { return NewListener(ln) }
+
 // Accept implements net.Listener.
 func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()

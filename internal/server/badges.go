@@ -191,42 +191,79 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	res := c.Response()
 	h := res.Header()
-	var b *compress.Body
+	b := a.For(nil) // PNG is compressed already: always as is
 	if f == badge.SVG {
-		h["Content-Type"] = valSVGType
-		// An SVG opened directly is a document: forbid it any script.
-		h["Content-Security-Policy"] = valImageCSP
-		// Every SVG answer depends on Accept-Encoding, the uncompressed
-		// ones too: a shared cache must not hand them to other clients.
-		h["Vary"] = valVaryEncoding
 		b = a.For(r.Header["Accept-Encoding"])
-		if enc := b.EncodingValues(); enc != nil {
-			h["Content-Encoding"] = enc
-		}
-	} else {
-		h["Content-Type"] = valPNGType
-		b = a.For(nil) // PNG is compressed already: always as is
 	}
-	h["Etag"] = b.ETagValues()
-	h["Cache-Control"] = s.imageCacheControl
-	s.setSurrogate(h, slug)
-	h["Cross-Origin-Resource-Policy"] = valCORP
-	h["Access-Control-Allow-Origin"] = valAnyOrigin
 	if r.Method == http.MethodGet {
 		s.count(c, compliance.Image, slug)
 	}
 	// Each coding has its own tag, so a cache revalidating its gzip copy
 	// gets 304 only while that copy is current.
+	status := http.StatusOK
 	if etagMatch(r.Header["If-None-Match"], b.ETag()) {
-		res.WriteHeader(http.StatusNotModified)
-		return nil
+		status = http.StatusNotModified
 	}
-	h["Content-Length"] = b.LengthValues()
-	res.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
+	var hs [maxBadgeHeaders]header
+	for _, x := range s.badgeHeaders(hs[:0], slug, f, b, status) {
+		h[x.name] = x.value
+	}
+	res.WriteHeader(status)
+	if status == http.StatusOK && r.Method != http.MethodHead {
 		_, err = res.Write(b.Bytes)
 	}
 	return err
+}
+
+// header is a response header: its canonical name and a shared value.
+type header struct {
+	name  string
+	value []string
+}
+
+// maxBadgeHeaders bounds badgeHeaders' list, so it fits an array.
+const maxBadgeHeaders = 16
+
+// badgeHeaders appends the headers of a badge answer with status (200 or
+// 304) and body b to dst, in the order net/http writes a header map
+// (sorted by name): the one list both the Echo handler and the fast path
+// send. A 304 has no Content-Type or Content-Length, which net/http
+// would drop.
+func (s *Server) badgeHeaders(dst []header, slug string, f badge.Format, b *compress.Body, status int) []header {
+	svg := f == badge.SVG
+	t := s.tagsOf(slug)
+	dst = append(dst, header{"Access-Control-Allow-Origin", valAnyOrigin},
+		header{"Cache-Control", s.imageCacheControl},
+		header{"Cache-Tag", t.tag})
+	if enc := b.EncodingValues(); enc != nil {
+		dst = append(dst, header{"Content-Encoding", enc})
+	}
+	if status == http.StatusOK {
+		dst = append(dst, header{"Content-Length", b.LengthValues()})
+	}
+	if svg {
+		// An SVG opened directly is a document: forbid it any script.
+		dst = append(dst, header{"Content-Security-Policy", valImageCSP})
+	}
+	if status == http.StatusOK {
+		ct := valPNGType
+		if svg {
+			ct = valSVGType
+		}
+		dst = append(dst, header{"Content-Type", ct})
+	}
+	dst = append(dst, header{"Cross-Origin-Resource-Policy", valCORP},
+		header{"Etag", b.ETagValues()})
+	if s.hsts != nil {
+		dst = append(dst, header{"Strict-Transport-Security", s.hsts})
+	}
+	dst = append(dst, header{"Surrogate-Key", t.key})
+	if svg {
+		// Every SVG answer depends on Accept-Encoding, the uncompressed
+		// ones too: a shared cache must not hand them to other clients.
+		dst = append(dst, header{"Vary", valVaryEncoding})
+	}
+	return append(dst, header{"X-Content-Type-Options", valNosniff})
 }
 
 // etagMatch implements If-None-Match's weak comparison (RFC 9110 13.1.2)

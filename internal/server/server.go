@@ -87,6 +87,7 @@ type Server struct {
 	log        *slog.Logger
 	access     *logging.Access // nil when access logs are off
 	unmatched  *metrics.Route
+	badgeRoute *metrics.Route // the series of /b/:file, for the fast path
 	echo       *echo.Echo
 	draining   atomic.Bool
 
@@ -114,6 +115,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.access = logging.NewAccess(s.log)
 	}
 	s.unmatched = s.metrics.Route("unmatched")
+	s.badgeRoute = s.metrics.Route("/b/:file")
 	s.costly = newRateLimiter(30, 10)
 	var err error
 	if s.embeds, err = newEmbedSet(cfg.PublicURL, d.Embeds, s.log); err != nil {
@@ -162,15 +164,24 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 // portal's visitors, so they are not counted.
 func (s *Server) count(c echo.Context, e compliance.Event, slug string) {
 	h := c.Request().Header
-	if ua := h["User-Agent"]; len(ua) > 0 && compliance.IsCheckerRequest(ua[0]) {
-		return
+	var ua, ref, org string
+	if v := h["User-Agent"]; len(v) > 0 {
+		ua = v[0]
 	}
-	var ref, org string
 	if v := h["Referer"]; len(v) > 0 {
 		ref = v[0]
 	}
 	if v := h["Origin"]; len(v) > 0 {
 		org = v[0]
+	}
+	s.countFrom(e, slug, ua, ref, org)
+}
+
+// countFrom counts e for slug from a request's first User-Agent, Referer
+// and Origin lines (empty when absent).
+func (s *Server) countFrom(e compliance.Event, slug, ua, ref, org string) {
+	if ua != "" && compliance.IsCheckerRequest(ua) {
+		return
 	}
 	s.counter.Add(e, slug, ref, org)
 }
