@@ -77,6 +77,54 @@ func TestCountsSurviveGracefulShutdown(t *testing.T) {
 	}
 }
 
+// TestCountsDuringTheDrainAreKept stops a server with a drain delay and
+// sends badge requests while it drains (/readyz fails, requests are still
+// served): the final flush, after the last request, counts them.
+func TestCountsDuringTheDrainAreKept(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	a := start(t, db, "--count-flush", "1h", "--drain-delay", "3s")
+	get(t, a.base+"/b/bnv.svg") // drawn and cached before the drain
+	a.stop()
+	for {
+		if r, _ := get(t, a.base+"/readyz"); r.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	const n = 20
+	for range n {
+		req, _ := http.NewRequest("GET", a.base+"/b/bnv.svg", nil)
+		req.Header.Set("Referer", "https://draining.example.gov.vn/")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("a request while draining: %v", err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	if code := <-a.done; code != 0 {
+		t.Fatalf("run exited %d", code)
+	}
+	a.done <- 0
+	st, err := sqlite.Open(context.Background(), db, storetest.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.Counts(context.Background(), "2000-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got int64
+	for _, c := range counts {
+		if c.Site == "https://draining.example.gov.vn" {
+			got += c.N
+		}
+	}
+	if got != n {
+		t.Errorf("counted %d impressions from requests served while draining, want %d", got, n)
+	}
+}
+
 func TestAgenciesAndCheckCommands(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "a.db")

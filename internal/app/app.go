@@ -294,7 +294,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	} else if n > 0 {
 		a.Log.Info("telling the shared caches again of campaigns changed within their lifetime, in case a purge was lost", "campaigns", n)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	// The background work outlives ctx until the last request is served:
+	// requests served while draining are counted by the final flush.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	var background sync.WaitGroup
 	background.Go(func() { _ = a.Campaigns.Run(runCtx) })
