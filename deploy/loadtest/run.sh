@@ -7,6 +7,7 @@
 #   ROUNDS=5 DURATION=10s deploy/loadtest/run.sh  # longer, steadier
 #   VARNISH=1 deploy/loadtest/run.sh              # then Varnish in front: origin vs client requests
 #   VARNISH=only deploy/loadtest/run.sh           # only that
+#   FAST_PATH=0 deploy/loadtest/run.sh            # oabadge with --fast-path=false (all through net/http)
 #
 # oabadge (production defaults: access log to a file, metrics, counting)
 # and nginx (1 worker, access log to a file) both run on CPU $SERVER_CPU,
@@ -41,6 +42,7 @@ APP_PORT="${APP_PORT:-19080}"
 NGINX_PORT="${NGINX_PORT:-19081}"
 VARNISH_PORT="${VARNISH_PORT:-19082}"
 VARNISH="${VARNISH:-0}"       # 1: also measure through Varnish; only: just that
+FAST_PATH="${FAST_PATH:-1}"   # 0: oabadge serves every request through net/http
 REFERER="${REFERER:-https://portal.example.gov.vn/}"
 SVG="${SVG:-/b/bnv.svg?size=192}"
 PNG="${PNG:-/b/bnv.png?size=256}"
@@ -86,7 +88,7 @@ CGO_ENABLED=0 go build -trimpath -o "$work/oabadge" ./cmd/oabadge
 # Production defaults: access log on (to a file), metrics and counting on.
 # Pinned to one CPU, Go sizes GOMAXPROCS to it.
 taskset -c "$SERVER_CPU" "$work/oabadge" serve --addr "127.0.0.1:$APP_PORT" --db "sqlite:$work/oabadge.db" \
-	--log-format json --access-log=true >"$work/oabadge.out" 2>"$work/oabadge.log" &
+	--log-format json --access-log=true --fast-path="$([ "$FAST_PATH" = 0 ] && echo false || echo true)" >"$work/oabadge.out" 2>"$work/oabadge.log" &
 pids+=($!)
 app="http://127.0.0.1:$APP_PORT"
 wait_for "$app/readyz"
@@ -257,7 +259,7 @@ if [ "$VARNISH" != only ]; then
 	done
 	echo
 	echo "oabadge $commit; $cpu; oabadge and nginx (1 worker) on CPU $SERVER_CPU, wrk -t$THREADS -c$CONNS on CPU $CLIENT_CPU;" \
-		"median of $ROUNDS alternating ${DURATION} rounds; access log, metrics and counting on."
+		"median of $ROUNDS alternating ${DURATION} rounds; access log, metrics and counting on; fast path $([ "$FAST_PATH" = 0 ] && echo off || echo on)."
 fi
 
 if [ "$VARNISH" != 0 ]; then

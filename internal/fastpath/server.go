@@ -11,13 +11,15 @@
 //
 // What it takes is deliberately narrow (see parse): a GET in the plainest
 // form browsers send, on HTTP/1.1. Anything else — another method, an
-// escaped path, a body, an odd header, a head longer than its buffer, a
-// request the Handler declines (a badge not in the cache, an unknown path)
-// — and the connection goes to net/http with every byte it sent, which then
-// serves it to the end as if it had accepted it itself. So net/http's
-// rules on what is a valid request stay the only ones: a request is either
-// taken here, as net/http would have taken it, or not at all. The tests
-// check that by sending the same bytes to both and comparing the answers.
+// escaped path, a body, an odd header, a head longer than net/http reads,
+// a request the Handler declines (a badge not in the cache, an unknown
+// path) — and the connection goes to net/http with every byte it sent,
+// which then serves it to the end as if it had accepted it itself. So
+// net/http's rules on what is a valid request stay the only ones: a
+// request is either taken here, as net/http would have taken it, or not at
+// all. Timeouts and shutdown follow net/http's too (see Server.serve). The
+// tests check all this by sending the same bytes to the whole program with
+// and without this package and comparing the answers.
 //
 // valyala/fasthttp would parse faster still, but it cannot hand a
 // connection to net/http half-way, and every other route (the console, the
@@ -46,8 +48,8 @@ type Handler interface {
 }
 
 // Server serves connections for its Handler and hands them to its
-// Fallback. Fallback's ReadHeaderTimeout, IdleTimeout and WriteTimeout
-// apply here too (see Server.deadline for how closely).
+// Fallback. Fallback's ReadHeaderTimeout, IdleTimeout, WriteTimeout and
+// MaxHeaderBytes apply here too, as net/http applies them.
 type Server struct {
 	Handler  Handler
 	Fallback *http.Server
@@ -62,10 +64,10 @@ type Server struct {
 	shutdown atomic.Bool
 }
 
-// Buffer sizes: a connection reads a request head into ReadBuffer bytes
-// (net/http's bufio.Reader has 4 KiB too); a longer head goes to net/http,
-// whose limit is its MaxHeaderBytes. Responses are collected in a buffer
-// taken from a pool for the time between a request and the write.
+// Buffer sizes: a connection reads request heads into ReadBuffer bytes
+// (net/http's bufio.Reader has 4 KiB too), grown for a longer head up to
+// what net/http would read of one. Answers are collected in a buffer taken
+// from a pool for the time between a request and the write.
 const (
 	ReadBuffer = 4 << 10
 	maxPending = 64 << 10 // responses to pipelined requests held before a write
