@@ -137,19 +137,61 @@ func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 //   - no '%' in the path, so it needs no decoding;
 //   - header lines "Name: value" ending in CRLF, with a token for a name
 //     and a value of visible ASCII, spaces and tabs (no obs-fold, no
-//     bytes above 0x7e, no bare CR or LF);
+//     bytes above 0x7e, no bare CR or LF), at most maxFields of them;
 //   - exactly one Host, a valid one;
 //   - no body: no Content-Length or Transfer-Encoding; no Expect or
 //     Upgrade; Connection, if given, only "keep-alive".
+//
+// Each line is judged alone (requestLine, headerLine), so a head can be
+// judged line by line as it arrives (checker).
 func parse(head []byte, r *Request) bool {
 	r.n = 0
-	b := head
+	line, rest, ok := nextLine(head)
+	if !ok || !requestLine(line, r) {
+		return false
+	}
+	hosts := 0
+	for {
+		line, rest, ok = nextLine(rest)
+		if !ok {
+			return false
+		}
+		if len(line) == 0 {
+			return len(rest) == 0 && hosts == 1
+		}
+		name, value, host, ok := headerLine(line)
+		if !ok || r.n == maxFields {
+			return false
+		}
+		if host {
+			if hosts++; hosts > 1 {
+				return false
+			}
+		}
+		r.fields[r.n] = field{str(name), str(value)}
+		r.n++
+	}
+}
+
+// nextLine splits b after its first line, which must end in CRLF; the line
+// is returned without it.
+func nextLine(b []byte) (line, rest []byte, ok bool) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 1 || b[i-1] != '\r' {
+		return nil, nil, false
+	}
+	return b[:i-1], b[i+1:], true
+}
+
+// requestLine judges a request line (without its CRLF) and, when r is not
+// nil, sets r's Path and RawQuery from it.
+func requestLine(b []byte, r *Request) bool {
 	if len(b) < 4 || string(b[:4]) != "GET " {
 		return false
 	}
 	b = b[4:]
 	sp := bytes.IndexByte(b, ' ')
-	if sp <= 0 || b[0] != '/' {
+	if sp <= 0 || b[0] != '/' || string(b[sp+1:]) != "HTTP/1.1" {
 		return false
 	}
 	target := b[:sp]
@@ -164,84 +206,97 @@ func parse(head []byte, r *Request) bool {
 			return false
 		}
 	}
-	if q >= 0 {
-		r.Path, r.RawQuery = str(target[:q]), str(target[q+1:])
-	} else {
-		r.Path, r.RawQuery = str(target), ""
+	if r != nil {
+		if q >= 0 {
+			r.Path, r.RawQuery = str(target[:q]), str(target[q+1:])
+		} else {
+			r.Path, r.RawQuery = str(target), ""
+		}
 	}
-	b = b[sp+1:]
-	if len(b) < 10 || string(b[:10]) != "HTTP/1.1\r\n" {
-		return false
+	return true
+}
+
+// headerLine judges a header line (without its CRLF) and returns its name
+// and value (without the spaces around it), and whether it is a Host line.
+func headerLine(b []byte) (name, value []byte, host, ok bool) {
+	colon := -1
+	for i, c := range b {
+		if c == ':' {
+			colon = i
+			break
+		}
+		if !httpguts.IsTokenRune(rune(c)) {
+			return nil, nil, false, false
+		}
 	}
-	b = b[10:]
-	hosts := 0
+	if colon <= 0 {
+		return nil, nil, false, false
+	}
+	name, value = b[:colon], b[colon+1:]
+	for _, c := range value {
+		if (c < 0x20 && c != '\t') || c > 0x7e {
+			return nil, nil, false, false
+		}
+	}
+	value = bytes.Trim(value, " \t")
+	switch len(name) {
+	case 4:
+		if equalFold(str(name), "host") {
+			return name, value, true, httpguts.ValidHostHeader(str(value))
+		}
+	case 6:
+		ok = !equalFold(str(name), "expect")
+	case 7:
+		ok = !equalFold(str(name), "upgrade")
+	case 10:
+		ok = !equalFold(str(name), "connection") || equalFold(str(value), "keep-alive")
+	case 14:
+		ok = !equalFold(str(name), "content-length")
+	case 17:
+		ok = !equalFold(str(name), "transfer-encoding")
+	default:
+		ok = true
+	}
+	return name, value, false, ok
+}
+
+// checker judges a head line by line while it arrives, so that a request
+// the fast path will not take goes to net/http as soon as a line shows it,
+// as soon as net/http would have judged it had it been reading.
+type checker struct {
+	off   int // the head's bytes judged so far: whole lines
+	lines int // of them, the lines
+	hosts int
+}
+
+// ok judges the whole lines of head (the bytes of a head so far, starting
+// where the previous call's did) not yet judged, and reports whether the
+// fast path may still take it.
+func (c *checker) ok(head []byte) bool {
 	for {
-		if len(b) < 2 {
-			return false
+		line, _, whole := nextLine(head[c.off:])
+		if !whole {
+			// An unfinished line, or one ending in LF alone.
+			i := bytes.IndexByte(head[c.off:], '\n')
+			return i < 0
 		}
-		if b[0] == '\r' {
-			return b[1] == '\n' && len(b) == 2 && hosts == 1
-		}
-		colon := -1
-		for i, c := range b {
-			if c == ':' {
-				colon = i
-				break
+		switch {
+		case c.lines == 0:
+			if !requestLine(line, nil) {
+				return false
 			}
-			if !httpguts.IsTokenRune(rune(c)) {
+		case len(line) == 0:
+			return true // the head is whole: parse judges it
+		default:
+			_, _, host, ok := headerLine(line)
+			if host {
+				c.hosts++
+			}
+			if !ok || c.hosts > 1 || c.lines > maxFields {
 				return false
 			}
 		}
-		if colon <= 0 {
-			return false
-		}
-		name := b[:colon]
-		b = b[colon+1:]
-		end := bytes.IndexByte(b, '\r')
-		if end < 0 || end+1 >= len(b) || b[end+1] != '\n' {
-			return false
-		}
-		value := b[:end]
-		b = b[end+2:]
-		for _, c := range value {
-			if (c < 0x20 && c != '\t') || c > 0x7e {
-				return false
-			}
-		}
-		value = bytes.Trim(value, " \t")
-		if r.n == maxFields {
-			return false
-		}
-		r.fields[r.n] = field{str(name), str(value)}
-		r.n++
-		switch len(name) {
-		case 4:
-			if equalFold(str(name), "host") {
-				hosts++
-				if !httpguts.ValidHostHeader(str(value)) {
-					return false
-				}
-			}
-		case 6:
-			if equalFold(str(name), "expect") {
-				return false
-			}
-		case 7:
-			if equalFold(str(name), "upgrade") {
-				return false
-			}
-		case 10:
-			if equalFold(str(name), "connection") && !equalFold(str(value), "keep-alive") {
-				return false
-			}
-		case 14:
-			if equalFold(str(name), "content-length") {
-				return false
-			}
-		case 17:
-			if equalFold(str(name), "transfer-encoding") {
-				return false
-			}
-		}
+		c.off += len(line) + 2
+		c.lines++
 	}
 }

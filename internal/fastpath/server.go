@@ -220,7 +220,7 @@ func (s *Server) serve(nc net.Conn) {
 	small := readBufs.Get().(*[]byte)
 	defer readBufs.Put(small)
 	buf := *small
-	limit := max(len(buf), maxHeaderBytes(hs)+4096)
+	limit := maxHeaderBytes(hs) + 4096
 	var outp *[]byte // answers not yet written, from outBufs
 	defer func() {
 		if outp != nil {
@@ -246,9 +246,20 @@ func (s *Server) serve(nc net.Conn) {
 
 	rd, wr := 0, 0 // the unread bytes are buf[rd:wr]
 	now := time.Now()
-	// The phase of the wait for the next head: idle until it has four
-	// bytes (idleSince: when the last answer was made), then timed.
-	timed, idleSince, idleSet := true, time.Time{}, false
+	// The wait for the next head is idle until it has four bytes (since
+	// idleSince, when the last answer was made; idleSet once its deadline
+	// is set), then timed from readFrom: when net/http, which peeks four
+	// bytes, would have begun to read it. The first head is timed from the
+	// accept. Deadlines are set only before a read that may wait.
+	timed, readFrom, idleSince, idleSet, headSet := true, now, time.Time{}, false, true
+	// A head may be as long as net/http would read: MaxHeaderBytes and 4
+	// KiB, more what its reader held of it before it began (pre).
+	headLimit := limit
+	startHead := func() { // four bytes of a next head are in
+		timed, readFrom, headSet = true, now, false
+		headLimit = limit + min(wr-rd, ReadBuffer)
+	}
+	var check checker // the lines of the head so far
 	if d := headerTimeout(hs); d > 0 {
 		if err := nc.SetReadDeadline(now.Add(d)); err != nil {
 			return
@@ -257,94 +268,104 @@ func (s *Server) serve(nc net.Conn) {
 	var readErr error // what ended the reads, to hand over with the bytes
 	for {
 		n := headEnd(buf[rd:wr])
-		if n == bareLF {
-			break // a line ending net/http takes and parse does not
-		}
-		if n < 0 {
-			if rd > 0 {
-				wr = copy(buf, buf[rd:wr])
-				rd = 0
+		if n >= 0 {
+			if !parse(buf[rd:rd+n], r) {
+				break
 			}
-			if wr == len(buf) {
-				if len(buf) >= limit {
-					break // too large: net/http says 431
+			c.busy.Store(true) // until its answer is written
+			if s.shutdown.Load() {
+				// net/http drops a request read during shutdown.
+				if outp != nil {
+					_ = write()
 				}
-				bigger := make([]byte, min(2*len(buf), limit))
-				copy(bigger, buf[:wr])
-				buf = bigger
+				return
 			}
-			if outp != nil {
+			if outp == nil {
+				outp = outBufs.Get().(*[]byte)
+				if hs.WriteTimeout > 0 {
+					writeBy = now.Add(hs.WriteTimeout)
+				}
+			}
+			r.Start, r.done = now, time.Time{}
+			out, ok := s.Handler.ServeFast(*outp, r)
+			*outp = out
+			if !ok {
+				break
+			}
+			if now = r.done; now.IsZero() {
+				now = time.Now()
+			}
+			rd += n
+			timed, idleSince, idleSet, check = false, now, false, checker{}
+			if wr-rd >= 4 {
+				startHead()
+			}
+			if len(*outp) >= maxPending {
 				if err := write(); err != nil {
 					return
 				}
 			}
-			if s.shutdown.Load() {
-				return
-			}
-			if !timed {
-				if wr >= 4 {
-					timed = true
-					if d := headerTimeout(hs); d > 0 {
-						if err := nc.SetReadDeadline(now.Add(d)); err != nil {
-							return
-						}
-					}
-				} else if !idleSet {
-					idleSet = true
-					d := idleTimeout(hs)
-					var t time.Time
-					if d > 0 {
-						t = idleSince.Add(d)
-					}
-					if err := nc.SetReadDeadline(t); err != nil {
-						return
-					}
-				}
-			}
-			m, err := nc.Read(buf[wr:])
-			now = time.Now()
-			wr += m
-			if err != nil {
-				if !timed || wr == 0 {
-					// Nothing, or less than net/http's peek of a
-					// next request: it closes without a word.
-					return
-				}
-				readErr = err
-				break
-			}
 			continue
 		}
-		if !parse(buf[rd:rd+n], r) {
+		// Not a whole head. Once it is timed, a line parse refuses sends
+		// it to net/http at once (which may answer it at once).
+		if timed && (n == bareLF || !check.ok(buf[rd:wr])) {
 			break
 		}
-		c.busy.Store(true)
-		if s.shutdown.Load() {
-			return // net/http drops a request read during shutdown
+		if rd > 0 {
+			wr = copy(buf, buf[rd:wr])
+			rd = 0
 		}
-		if outp == nil {
-			outp = outBufs.Get().(*[]byte)
-			if hs.WriteTimeout > 0 {
-				writeBy = now.Add(hs.WriteTimeout)
+		if wr == len(buf) {
+			if len(buf) >= headLimit {
+				break // too large: net/http says 431
 			}
+			bigger := make([]byte, min(2*len(buf), headLimit))
+			copy(bigger, buf[:wr])
+			buf = bigger
 		}
-		r.Start, r.done = now, time.Time{}
-		out, ok := s.Handler.ServeFast(*outp, r)
-		*outp = out
-		if !ok {
-			break
-		}
-		now = r.done
-		if now.IsZero() {
-			now = time.Now()
-		}
-		rd += n
-		c.busy.Store(false)
-		timed, idleSince, idleSet = false, now, false
-		if len(*outp) >= maxPending {
-			if err := write(); err != nil {
+		if outp != nil {
+			err := write()
+			if err != nil {
 				return
 			}
+		}
+		c.busy.Store(false)
+		if s.shutdown.Load() {
+			return
+		}
+		switch {
+		case timed && !headSet:
+			headSet = true
+			if d := headerTimeout(hs); d > 0 {
+				if err := nc.SetReadDeadline(readFrom.Add(d)); err != nil {
+					return
+				}
+			}
+		case !timed && !idleSet:
+			idleSet = true
+			var t time.Time
+			if d := idleTimeout(hs); d > 0 {
+				t = idleSince.Add(d)
+			}
+			if err := nc.SetReadDeadline(t); err != nil {
+				return
+			}
+		}
+		m, err := nc.Read(buf[wr:])
+		now = time.Now()
+		wr += m
+		if !timed && wr >= 4 {
+			startHead()
+		}
+		if err != nil {
+			if !timed || wr == 0 {
+				// Nothing, or less than net/http's peek of a next
+				// request: it closes without a word.
+				return
+			}
+			readErr = err
+			break
 		}
 	}
 
@@ -360,7 +381,11 @@ func (s *Server) serve(nc net.Conn) {
 	if err := nc.SetDeadline(time.Time{}); err != nil {
 		return
 	}
-	handed = s.q.push(&replayConn{Conn: nc, unread: bytes.Clone(buf[rd:wr]), err: readErr})
+	rc := &replayConn{Conn: nc, unread: bytes.Clone(buf[rd:wr]), err: readErr}
+	if timed {
+		rc.shift.Store(int64(time.Since(readFrom)))
+	}
+	handed = s.q.push(rc)
 }
 
 func release(p *[]byte) *[]byte {
@@ -432,12 +457,17 @@ func (q *queue) close() { q.once.Do(func() { close(q.done) }) }
 func (q *queue) Close() error   { q.close(); return nil }
 func (q *queue) Addr() net.Addr { return q.addr }
 
-// replayConn is a connection whose first bytes were already read: Read
-// returns them first, then the error that ended them, if any, once.
+// replayConn is a connection whose first bytes were already read. Read
+// returns them first, then the error that ended them, if any, for good (a
+// read that failed mid-head would fail again, and net/http's reader must
+// not read past it). Read deadlines are moved earlier by shift until the
+// first answer is written: net/http times the head and body of a request
+// from when it began to read it, which for this one was shift ago.
 type replayConn struct {
 	net.Conn
 	unread []byte
 	err    error
+	shift  atomic.Int64 // a time.Duration; 0 once an answer is written
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
@@ -446,11 +476,29 @@ func (c *replayConn) Read(p []byte) (int, error) {
 		c.unread = c.unread[n:]
 		return n, nil
 	}
-	if err := c.err; err != nil {
-		c.err = nil
-		return 0, err
+	if c.err != nil {
+		return 0, c.err
 	}
 	return c.Conn.Read(p)
+}
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	c.shift.Store(0)
+	return c.Conn.Write(p)
+}
+
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if d := time.Duration(c.shift.Load()); !t.IsZero() && d > 0 {
+		t = t.Add(-d)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *replayConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 // CloseWrite shuts the writing side, which net/http does before closing a

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,64 +18,93 @@ import (
 	"github.com/oabadge/oabadge/internal/fastpath"
 )
 
-// hot answers GET /hot/NAME itself with "fast NAME", declines everything
-// else, and panics on /hot/panic.
+// answer is what both the net/http handler and the fast one answer: the
+// method, the path and the Referer, as text.
+func answer(method, path, ref string) string {
+	body := method + " " + path
+	if ref != "" {
+		body += " from " + ref
+	}
+	if path == "/hot/big" {
+		body += strings.Repeat(".", 1<<20)
+	}
+	return body
+}
+
+// hot answers GET /hot/NAME itself, byte for byte as the net/http handler
+// below does (the headers sorted, then Date), declines everything else,
+// and panics on /hot/panic.
 type hot struct{ served atomic.Int64 }
 
 func (h *hot) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
-	name, ok := strings.CutPrefix(r.Path, "/hot/")
-	if !ok {
+	if !strings.HasPrefix(r.Path, "/hot/") {
 		return w, false
 	}
-	if name == "panic" {
+	if r.Path == "/hot/panic" {
 		panic("handler panics")
 	}
 	h.served.Add(1)
-	body := "fast " + name
-	if ref, _ := r.Header("Referer"); ref != "" {
-		body += " from " + ref
-	}
+	ref, _ := r.Header("Referer")
+	body := answer("GET", r.Path, ref)
 	w = append(w, "HTTP/1.1 200 OK\r\nContent-Length: "...)
-	w = append(w, byte('0'+len(body)/10), byte('0'+len(body)%10))
-	w = append(w, "\r\n\r\n"...)
+	w = strconv.AppendInt(w, int64(len(body)), 10)
+	w = append(w, "\r\nContent-Type: text/plain; charset=utf-8\r\n"...)
+	w = r.AppendEnd(w, time.Now())
 	return append(w, body...), true
 }
 
-// env is a fastpath.Server over a net/http server that answers
-// "net/http METHOD PATH"; on /slow it first tells slow and waits until
-// release is closed.
+// handler is the net/http side: the same answers; on /slow it first tells
+// slow and waits until release is closed.
+func handler(slow, release chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			slow <- struct{}{}
+			<-release
+		}
+		body := answer(r.Method, r.URL.Path, r.Header.Get("Referer"))
+		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.Header()["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		_, _ = io.WriteString(w, body)
+	})
+}
+
+// env is a server under test: a fastpath.Server over a net/http server,
+// or (plain) the net/http server alone, configured alike.
 type env struct {
 	addr    string
-	s       *fastpath.Server
+	s       *fastpath.Server // nil for plain
+	hs      *http.Server
 	h       *hot
 	slow    chan struct{}
 	release chan struct{}
 }
 
-func start(t *testing.T, mod func(*http.Server)) *env {
+func serverConfig(mod func(*http.Server), h http.Handler) *http.Server {
+	hs := &http.Server{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, Handler: h}
+	if mod != nil {
+		mod(hs)
+	}
+	return hs
+}
+
+func start(t *testing.T, mod func(*http.Server)) *env      { return startAs(t, mod, false) }
+func startPlain(t *testing.T, mod func(*http.Server)) *env { return startAs(t, mod, true) }
+
+func startAs(t *testing.T, mod func(*http.Server), plain bool) *env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{addr: ln.Addr().String(), h: &hot{}, slow: make(chan struct{}, 16), release: make(chan struct{})}
-	hs := &http.Server{
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       time.Minute,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/slow" {
-				e.slow <- struct{}{}
-				<-e.release
-			}
-			_, _ = io.WriteString(w, "net/http "+r.Method+" "+r.URL.Path)
-		}),
+	e.hs = serverConfig(mod, handler(e.slow, e.release))
+	serve, shutdown := e.hs.Serve, e.hs.Shutdown
+	if !plain {
+		e.s = &fastpath.Server{Handler: e.h, Fallback: e.hs}
+		serve, shutdown = e.s.Serve, e.s.Shutdown
 	}
-	if mod != nil {
-		mod(hs)
-	}
-	e.s = &fastpath.Server{Handler: e.h, Fallback: hs}
 	done := make(chan error, 1)
-	go func() { done <- e.s.Serve(ln) }()
+	go func() { done <- serve(ln) }()
 	t.Cleanup(func() {
 		select {
 		case <-e.release:
@@ -82,7 +113,7 @@ func start(t *testing.T, mod func(*http.Server)) *env {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = e.s.Shutdown(ctx)
+		_ = shutdown(ctx)
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
 		}
@@ -117,109 +148,200 @@ func read(t *testing.T, br *bufio.Reader) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// fastAnswer is what hot answers to /hot/NAME.
-func fastAnswer(name string) string {
-	return "HTTP/1.1 200 OK\r\nContent-Length: " + fmt.Sprintf("%02d", len("fast "+name)) + "\r\n\r\nfast " + name
-}
-
 func get(path string, extra ...string) string {
 	return "GET " + path + " HTTP/1.1\r\nHost: h\r\n" + strings.Join(extra, "") + "\r\n"
 }
 
+// step is one move of a client: send bytes, then wait, or close its
+// writing side.
+type step struct {
+	send string
+	wait time.Duration
+	eof  bool
+}
+
+var dateLine = regexp.MustCompile(`\r\nDate: [^\r]*`)
+
+// play runs steps on a new connection to addr, reading all the while, and
+// returns what the server sent until it closed, Date lines blanked.
+func play(t *testing.T, addr string, steps []step) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	for _, s := range steps {
+		if s.send != "" {
+			_, _ = io.WriteString(c, s.send)
+		}
+		if s.eof {
+			_ = c.(*net.TCPConn).CloseWrite()
+		}
+		time.Sleep(s.wait)
+	}
+	return dateLine.ReplaceAllString(string(<-got), "\r\nDate: -")
+}
+
+// sameAsNetHTTP plays steps against the fast path and against net/http
+// alone, configured alike, at the same time, and fails unless both send
+// the same bytes and close. It returns how many requests the fast path
+// answered itself.
+func sameAsNetHTTP(t *testing.T, mod func(*http.Server), steps ...step) int64 {
+	t.Helper()
+	fast, plain := start(t, mod), startPlain(t, mod)
+	var got, want string
+	var wg sync.WaitGroup
+	wg.Go(func() { got = play(t, fast.addr, steps) })
+	wg.Go(func() { want = play(t, plain.addr, steps) })
+	wg.Wait()
+	if got != want {
+		t.Errorf("the fast path sent  %q\nnet/http alone sent %q", got, want)
+	}
+	return fast.h.served.Load()
+}
+
 // TestAnswersInOrderAcrossTheHandOver pipelines requests the handler
 // takes and one it does not: each gets its answer, in order, and from the
-// first declined one on, net/http answers.
+// first declined one on, net/http answers, on the same connection.
 func TestAnswersInOrderAcrossTheHandOver(t *testing.T) {
 	e := start(t, nil)
-	addr, h := e.addr, e.h
-	c, br := dial(t, addr)
+	c, br := dial(t, e.addr)
 	if _, err := io.WriteString(c, get("/hot/1", "Referer: https://a.gov.vn/\r\n")+get("/hot/2")+get("/cold")+get("/hot/3")); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fast 1 from https://a.gov.vn/", "fast 2", "net/http GET /cold", "net/http GET /hot/3"} {
+	for _, want := range []string{"GET /hot/1 from https://a.gov.vn/", "GET /hot/2", "GET /cold", "GET /hot/3"} {
 		if _, body := read(t, br); body != want {
 			t.Errorf("got %q, want %q", body, want)
 		}
 	}
-	// The connection stays open, with net/http.
 	if _, err := io.WriteString(c, get("/hot/4")); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := read(t, br); body != "net/http GET /hot/4" {
+	if _, body := read(t, br); body != "GET /hot/4" {
 		t.Errorf("after the hand-over got %q", body)
 	}
-	if n := h.served.Load(); n != 2 {
-		t.Errorf("the handler served %d requests, want 2", n)
+	if n := e.h.served.Load(); n != 2 {
+		t.Errorf("the fast path served %d requests, want 2 (the rest are net/http's)", n)
 	}
 }
 
-// TestWhatItDoesNotTakeReachesNetHTTPWhole sends requests the parser
-// leaves alone, alone and after one it takes: net/http gets every byte.
-func TestWhatItDoesNotTakeReachesNetHTTPWhole(t *testing.T) {
-	addr := start(t, nil).addr
-	tooLong := get("/hot/long", "X-Pad: "+strings.Repeat("p", http.DefaultMaxHeaderBytes+4096)+"\r\n")
-	for _, c := range []struct {
-		name, req string
-		status    int
-		body      string
-	}{
-		{"POST with a body", "POST /hot/x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", 200, "net/http POST /hot/x"},
-		{"bare LF", "GET /hot/x HTTP/1.1\nHost: h\n\n", 200, "net/http GET /hot/x"},
-		{"escaped path", get("/hot/%78"), 200, "net/http GET /hot/x"},
-		{"head longer than net/http reads", tooLong, 431, ""},
-		{"no Host", "GET /hot/x HTTP/1.1\r\n\r\n", 400, ""},
-		{"two Hosts", "GET /hot/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, ""},
-		{"NUL in a value", get("/hot/x", "X: a\x00b\r\n"), 400, ""},
+// TestSameBytesAsNetHTTP sends what the parser takes and what it leaves,
+// alone and behind a request it takes, in one piece and a few bytes at a
+// time, and ends each with the writing side closed or cut short: the
+// fast path and net/http alone send the same bytes.
+func TestSameBytesAsNetHTTP(t *testing.T) {
+	pad := func(n int) string { return "X-Pad: " + strings.Repeat("p", n) + "\r\n" }
+	for _, c := range []struct{ name, req string }{
+		{"hot", get("/hot/a", "Referer: https://a.gov.vn/\r\n")},
+		{"cold", get("/cold")},
+		{"POST with a body", "POST /hot/x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"},
+		{"bare LF", "GET /hot/x HTTP/1.1\nHost: h\n\n"},
+		{"CRLF CR", "GET /hot/x HTTP/1.1\r\nHost: h\r\n\r\r\n"},
+		{"escaped path", get("/hot/%78")},
+		{"no Host", "GET /hot/x HTTP/1.1\r\n\r\n"},
+		{"two Hosts", "GET /hot/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
+		{"NUL in a value", get("/hot/x", "X: a\x00b\r\n")},
+		{"bad request line", "XYZ\r\n" + get("/hot/x")},
+		{"long head", get("/hot/long", pad(12<<10))},
+		{"head at net/http's limit", get("/hot/long", pad(http.DefaultMaxHeaderBytes+4096-60))},
+		{"head over net/http's limit", get("/hot/long", pad(http.DefaultMaxHeaderBytes+4096))},
+		{"cut short", "GE"},
+		{"cut after the request line", "GET /hot/a HTTP/1.1\r\n"},
+		{"cut in a header", "GET /hot/a HTTP/1.1\r\nHost: h\r\nX-A: b"},
 	} {
-		for _, after := range []bool{false, true} {
-			name := c.name
-			if after {
-				name += " after a fast one"
-			}
-			t.Run(name, func(t *testing.T) {
-				conn, br := dial(t, addr)
-				req := c.req
-				if after {
-					req = get("/hot/0") + req
+		for _, after := range []string{"", get("/hot/0")} {
+			for _, pieces := range []int{0, 7} {
+				name := c.name
+				if after != "" {
+					name += " behind a fast one"
 				}
-				if _, err := io.WriteString(conn, req); err != nil {
-					t.Fatal(err)
+				if pieces > 0 {
+					name += " in pieces"
 				}
-				if after {
-					if _, body := read(t, br); body != "fast 0" {
-						t.Fatalf("first answer %q, want fast 0", body)
+				t.Run(name, func(t *testing.T) {
+					raw := after + c.req
+					var steps []step
+					if pieces == 0 || len(raw) > 2000 {
+						steps = []step{{send: raw}}
+					} else {
+						for i := 0; i < len(raw); i += pieces {
+							steps = append(steps, step{send: raw[i:min(i+pieces, len(raw))], wait: time.Millisecond})
+						}
 					}
-				}
-				status, body := read(t, br)
-				if status != c.status || (c.body != "" && body != c.body) {
-					t.Errorf("got %d %q, want %d %q", status, body, c.status, c.body)
-				}
-			})
+					steps = append(steps, step{eof: true})
+					sameAsNetHTTP(t, nil, steps...)
+				})
+			}
 		}
 	}
 }
 
-// TestHeadInPieces sends a request a few bytes at a time: it is answered
-// here once whole.
-func TestHeadInPieces(t *testing.T) {
+// TestTimingIsNetHTTPs plays slow and idle clients against both, with
+// short timeouts and waits well inside or well past them: the connection
+// is answered and cut alike. (net/http gives a head ReadHeaderTimeout from
+// its first four bytes, or from the accept for a first request; waits
+// IdleTimeout for those four bytes; and a read that failed mid-head
+// ends the request.)
+func TestTimingIsNetHTTPs(t *testing.T) {
+	const hdr, idle = 300 * time.Millisecond, 900 * time.Millisecond
+	short := func(hs *http.Server) { hs.ReadHeaderTimeout, hs.IdleTimeout, hs.ReadTimeout = hdr, idle, 2*hdr }
+	in, past := hdr/4, 2*hdr
+	hotA, hotB := get("/hot/a"), get("/hot/b")
+	for _, c := range []struct {
+		name  string
+		steps []step
+	}{
+		{"first head finished in time", []step{{send: hotA[:10], wait: in}, {send: hotA[10:], wait: in}, {eof: true}}},
+		{"first head finished late", []step{{send: hotA[:10], wait: past}, {send: hotA[10:], wait: in}, {eof: true}}},
+		{"first head, a header cut at the deadline", []step{{send: "GET /hot/a HTTP/1.1\r\nHost: h\r\nX-A: b", wait: past}, {send: "\r\n\r\n", wait: in}, {eof: true}}},
+		{"first head, two bytes then late", []step{{send: "GE", wait: past}, {send: hotA[2:], wait: in}}},
+		{"next head finished late", []step{{send: hotA + hotB[:10], wait: past}, {send: hotB[10:], wait: in}, {eof: true}}},
+		{"next head trickled", []step{{send: hotA, wait: in}, {send: hotB[:4], wait: in}, {send: hotB[4:8], wait: in}, {send: hotB[8:12], wait: in}, {send: hotB[12:], wait: in}, {eof: true}}},
+		{"three bytes wait under the idle timeout", []step{{send: hotA + "GE", wait: past}, {send: hotB[2:], wait: in}, {eof: true}}},
+		{"idle past the idle timeout", []step{{send: hotA, wait: idle + past}, {send: hotB, wait: in}}},
+		{"idle within the idle timeout", []step{{send: hotA, wait: idle - past}, {send: hotB, wait: in}, {eof: true}}},
+		{"bare LF while idle", []step{{send: hotA + "\n", wait: past}, {send: hotB, wait: in}, {eof: true}}},
+		{"bad line, then nothing", []step{{send: hotA + "XYZ\r\n", wait: in}, {eof: true}}},
+		{"declined head finished late", []step{{send: "POST /cold HTTP/1.1\r\nHost: h\r\n", wait: past}, {send: "Content-Length: 1\r\n\r\nx", wait: in}}},
+		{"declined head, body late", []step{{send: "POST /cold HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n", wait: hdr}, {send: "a", wait: hdr + in}, {send: "bc", wait: in}, {eof: true}}},
+		{"bare-LF head finished late", []step{{send: "GET /hot/a HTTP/1.1\r\n", wait: hdr / 2}, {send: "Host: h\n", wait: hdr}, {send: "\n", wait: in}, {eof: true}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sameAsNetHTTP(t, short, c.steps...)
+		})
+	}
+}
+
+// TestLongHeadIsServedHere sends a head of 12 KiB, more than the read
+// buffer and less than net/http's limit, in one piece and in parts.
+func TestLongHeadIsServedHere(t *testing.T) {
 	e := start(t, nil)
-	addr, h := e.addr, e.h
-	c, br := dial(t, addr)
-	for _, req := range []string{get("/hot/a"), get("/hot/b", "Referer: https://b.gov.vn/\r\n")} {
-		for i := 0; i < len(req); i += 7 {
-			if _, err := io.WriteString(c, req[i:min(i+7, len(req))]); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
+	req := get("/hot/long", "X-Pad: "+strings.Repeat("p", 3*fastpath.ReadBuffer)+"\r\n")
+	c, br := dial(t, e.addr)
+	if _, err := io.WriteString(c, req+get("/hot/after")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(req); i += 1000 {
+		if _, err := io.WriteString(c, req[i:min(i+1000, len(req))]); err != nil {
+			t.Fatal(err)
 		}
 	}
-	for _, want := range []string{"fast a", "fast b from https://b.gov.vn/"} {
+	for _, want := range []string{"GET /hot/long", "GET /hot/after", "GET /hot/long"} {
 		if _, body := read(t, br); body != want {
 			t.Errorf("got %q, want %q", body, want)
 		}
 	}
-	if h.served.Load() != 2 {
-		t.Errorf("served %d here, want 2", h.served.Load())
+	if n := e.h.served.Load(); n != 3 {
+		t.Errorf("served %d here, want 3", n)
 	}
 }
 
@@ -235,197 +357,94 @@ func closed(t *testing.T, br *bufio.Reader) string {
 	return string(b)
 }
 
-// closedUnanswered fails if the server answered before closing.
-func closedUnanswered(t *testing.T, br *bufio.Reader) {
-	t.Helper()
-	if b := closed(t, br); b != "" {
-		t.Errorf("the server answered %q", b)
-	}
-}
-
-const badRequest = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"
-
-// TestLongHeadIsServedHere sends a head of 12 KiB, more than the read
-// buffer and less than net/http's limit, in one piece and in parts.
-func TestLongHeadIsServedHere(t *testing.T) {
-	e := start(t, nil)
-	addr, h := e.addr, e.h
-	req := get("/hot/long", "X-Pad: "+strings.Repeat("p", 3*fastpath.ReadBuffer)+"\r\n")
-	c, br := dial(t, addr)
-	if _, err := io.WriteString(c, req+get("/hot/after")); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(req); i += 1000 {
-		if _, err := io.WriteString(c, req[i:min(i+1000, len(req))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, want := range []string{"fast long", "fast after", "fast long"} {
-		if _, body := read(t, br); body != want {
-			t.Errorf("got %q, want %q", body, want)
-		}
-	}
-	if h.served.Load() != 3 {
-		t.Errorf("served %d here, want 3", h.served.Load())
-	}
-}
-
-// TestSlowHeadIsCut trickles a head slower than ReadHeaderTimeout allows:
-// on a new connection, on one that served a request, and behind a request
-// answered from the same read (whose partial successor must not inherit
-// the idle timeout). Each is cut with net/http's 400, as net/http cuts a
-// head it has part of.
-func TestSlowHeadIsCut(t *testing.T) {
-	addr := start(t, func(hs *http.Server) { hs.ReadHeaderTimeout = 200 * time.Millisecond }).addr
-	for _, c := range []struct {
-		name          string
-		before, first string // sent and answered before; sent with the trickle's start
-	}{
-		{"new connection", "", ""},
-		{"after a request", get("/hot/a"), ""},
-		{"behind a request", "", get("/hot/a")},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			conn, br := dial(t, addr)
-			if c.before != "" {
-				if _, err := io.WriteString(conn, c.before); err != nil {
-					t.Fatal(err)
-				}
-				read(t, br)
-			}
-			req := get("/hot/slow")
-			if _, err := io.WriteString(conn, c.first+req[:5]); err != nil {
-				t.Fatal(err)
-			}
-			if c.first != "" {
-				read(t, br)
-			}
-			stop := make(chan struct{})
-			defer close(stop)
-			go func() { // a byte every 50 ms, until the connection breaks
-				for i := 5; i < len(req)-1; i++ {
-					select {
-					case <-stop:
-						return
-					case <-time.After(50 * time.Millisecond):
-					}
-					if _, err := io.WriteString(conn, req[i:i+1]); err != nil {
-						return
-					}
-				}
-			}()
-			if got := closed(t, br); got != badRequest {
-				t.Errorf("got %q, want net/http's 400", got)
-			}
-		})
-	}
-}
-
-// TestAHeadCutShortGetsNetHTTPsAnswer closes the client's side in the
-// middle of a head: net/http answers 400 to what it has.
-func TestAHeadCutShortGetsNetHTTPsAnswer(t *testing.T) {
-	addr := start(t, nil).addr
-	for _, c := range []struct{ name, send, want string }{
-		{"first request", "GE", badRequest},
-		{"first request, more", "GET /hot/a HTTP/1.1\r\nHost: h\r\n", badRequest},
-		{"after a fast one", get("/hot/a") + "GET /hot/b HTTP/1.1\r\n", fastAnswer("a") + badRequest},
-		// Less than net/http's four-byte peek of a next request: closed.
-		{"three bytes after a fast one", get("/hot/a") + "GET", fastAnswer("a")},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			conn, br := dial(t, addr)
-			if _, err := io.WriteString(conn, c.send); err != nil {
-				t.Fatal(err)
-			}
-			if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
-				t.Fatal(err)
-			}
-			if got := closed(t, br); got != c.want {
-				t.Errorf("got %q, want %q", got, c.want)
-			}
-		})
-	}
-}
-
-// TestAFewBytesWaitUnderTheIdleTimeout sends less than four bytes of a
-// next request and waits longer than ReadHeaderTimeout before the rest:
-// net/http waits for four bytes under IdleTimeout, so this is answered.
-func TestAFewBytesWaitUnderTheIdleTimeout(t *testing.T) {
-	addr := start(t, func(hs *http.Server) { hs.ReadHeaderTimeout = 100 * time.Millisecond }).addr
-	conn, br := dial(t, addr)
-	if _, err := io.WriteString(conn, get("/hot/a")+"GE"); err != nil {
-		t.Fatal(err)
-	}
-	read(t, br)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := io.WriteString(conn, get("/hot/b")[2:]); err != nil {
-		t.Fatal(err)
-	}
-	if _, body := read(t, br); body != "fast b" {
-		t.Errorf("got %q", body)
-	}
-}
-
-// TestIdleConnectionIsClosed leaves a connection idle after a request
-// for longer than IdleTimeout.
-func TestIdleConnectionIsClosed(t *testing.T) {
-	addr := start(t, func(hs *http.Server) { hs.IdleTimeout = 100 * time.Millisecond }).addr
-	c, br := dial(t, addr)
-	if _, err := io.WriteString(c, get("/hot/a")); err != nil {
-		t.Fatal(err)
-	}
-	read(t, br)
-	closedUnanswered(t, br)
-}
-
 // TestPanicClosesThatConnectionOnly checks that a handler's panic costs
 // its connection, not the server.
 func TestPanicClosesThatConnectionOnly(t *testing.T) {
-	addr := start(t, func(hs *http.Server) { hs.ErrorLog = nil }).addr
-	c, br := dial(t, addr)
+	e := start(t, nil)
+	c, br := dial(t, e.addr)
 	if _, err := io.WriteString(c, get("/hot/panic")); err != nil {
 		t.Fatal(err)
 	}
-	closedUnanswered(t, br)
-	c2, br2 := dial(t, addr)
+	if got := closed(t, br); got != "" {
+		t.Errorf("after a panic the server sent %q", got)
+	}
+	c2, br2 := dial(t, e.addr)
 	if _, err := io.WriteString(c2, get("/hot/after")); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := read(t, br2); body != "fast after" {
+	if _, body := read(t, br2); body != "GET /hot/after" {
 		t.Errorf("after a panic got %q", body)
 	}
 }
 
-// TestShutdown closes idle connections, lets a request in net/http's
-// hands finish, and refuses new connections.
+// TestShutdown closes idle connections, a connection between requests
+// with part of the next head and a new one with nothing sent; lets a
+// request in net/http's hands and answers being written to a slow reader
+// finish; and refuses new connections.
 func TestShutdown(t *testing.T) {
 	e := start(t, nil)
-	addr, s := e.addr, e.s
-	idle, idleR := dial(t, addr)
+	idle, idleR := dial(t, e.addr)
 	if _, err := io.WriteString(idle, get("/hot/a")); err != nil {
 		t.Fatal(err)
 	}
 	read(t, idleR)
-	// Between requests with part of the next head: idle to net/http too.
-	midHead, midHeadR := dial(t, addr)
+	midHead, midHeadR := dial(t, e.addr)
 	if _, err := io.WriteString(midHead, get("/hot/m")+"GET /hot/n HTTP/1.1\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	read(t, midHeadR)
-	busy, busyR := dial(t, addr)
+	_, fresh := dial(t, e.addr)
+	busy, busyR := dial(t, e.addr)
 	if _, err := io.WriteString(busy, get("/hot/b")+get("/slow")); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := read(t, busyR); body != "fast b" {
+	if _, body := read(t, busyR); body != "GET /hot/b" {
 		t.Fatalf("got %q", body)
 	}
 	<-e.slow // net/http has the request
+	// A reader that reads nothing yet, with answers larger than the
+	// socket buffers pending: the server is blocked writing them.
+	slowReader, slowR := dial(t, e.addr)
+	_ = slowReader.(*net.TCPConn).SetReadBuffer(32 << 10)
+	_ = slowReader.SetDeadline(time.Now().Add(time.Minute))
+	const pending = 8
+	if _, err := io.WriteString(slowReader, strings.Repeat(get("/hot/big"), pending)); err != nil {
+		t.Fatal(err)
+	}
+	for e.h.served.Load() < 4 { // the answers are being written
+		time.Sleep(time.Millisecond)
+	}
+
 	shut := make(chan error, 1)
-	go func() { shut <- s.Shutdown(context.Background()) }()
-	closedUnanswered(t, idleR)
-	closedUnanswered(t, midHeadR)
-	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+	go func() { shut <- e.s.Shutdown(context.Background()) }()
+	for _, r := range []*bufio.Reader{idleR, midHeadR, fresh} {
+		if got := closed(t, r); got != "" {
+			t.Errorf("a connection closed by the shutdown was sent %q", got)
+		}
+	}
+	if _, err := net.DialTimeout("tcp", e.addr, time.Second); err == nil {
 		t.Errorf("a new connection was accepted during shutdown")
+	}
+	// The slow reader gets whole answers, at least up to the one the
+	// shutdown found being written, then the connection closes.
+	n := 0
+	for {
+		if _, err := slowR.Peek(1); errors.Is(err, io.EOF) {
+			break // closed between answers
+		}
+		res, err := http.ReadResponse(slowR, nil)
+		if err != nil {
+			t.Errorf("after %d whole answers the slow reader got %v", n, err)
+			break
+		}
+		b, err := io.ReadAll(res.Body)
+		if err != nil || string(b) != answer("GET", "/hot/big", "") {
+			t.Fatalf("answer %d cut after %d bytes: %v", n, len(b), err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("the slow reader got no answer")
 	}
 	select {
 	case err := <-shut:
@@ -433,7 +452,7 @@ func TestShutdown(t *testing.T) {
 	default:
 	}
 	close(e.release)
-	if _, body := read(t, busyR); body != "net/http GET /slow" {
+	if _, body := read(t, busyR); body != "GET /slow" {
 		t.Errorf("the request in flight got %q", body)
 	}
 	if err := <-shut; err != nil {
@@ -445,15 +464,14 @@ func TestShutdown(t *testing.T) {
 // request handed to net/http is in flight.
 func TestShutdownGivesUpWithItsContext(t *testing.T) {
 	e := start(t, nil)
-	addr, s := e.addr, e.s
-	busy, _ := dial(t, addr)
+	busy, _ := dial(t, e.addr)
 	if _, err := io.WriteString(busy, get("/slow")); err != nil {
 		t.Fatal(err)
 	}
 	<-e.slow
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+	if err := e.s.Shutdown(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Shutdown = %v, want context.Canceled", err)
 	}
 }
