@@ -54,19 +54,7 @@ func TestCountsSurviveGracefulShutdown(t *testing.T) {
 		t.Fatalf("run exited %d", code)
 	}
 	a.done <- 0
-	st, err := sqlite.Open(context.Background(), db, storetest.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	counts, err := st.Counts(context.Background(), "2000-01-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for _, c := range counts {
-		got[c.Campaign+" "+c.Site+" "+c.Event.String()] += c.N
-	}
+	got := storedCounts(t, db)
 	for i := 0; i < 4; i++ {
 		site := fmt.Sprintf("https://portal%d.example", i)
 		for key, want := range map[string]int64{"bnv " + site + " image": 96, "bnv " + site + " click": 96, " " + site + " script": 96, "bnv " + site + " frame": 96} {
@@ -105,6 +93,15 @@ func TestCountsDuringTheDrainAreKept(t *testing.T) {
 		t.Fatalf("run exited %d", code)
 	}
 	a.done <- 0
+	if got := storedCounts(t, db)["bnv https://draining.example.gov.vn image"]; got != n {
+		t.Errorf("counted %d impressions from requests served while draining, want %d", got, n)
+	}
+}
+
+// storedCounts reads the counts in the SQLite file db, by "campaign site
+// event".
+func storedCounts(t *testing.T, db string) map[string]int64 {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), db, storetest.Key())
 	if err != nil {
 		t.Fatal(err)
@@ -114,15 +111,11 @@ func TestCountsDuringTheDrainAreKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got int64
+	got := map[string]int64{}
 	for _, c := range counts {
-		if c.Site == "https://draining.example.gov.vn" {
-			got += c.N
-		}
+		got[c.Campaign+" "+c.Site+" "+c.Event.String()] += c.N
 	}
-	if got != n {
-		t.Errorf("counted %d impressions from requests served while draining, want %d", got, n)
-	}
+	return got
 }
 
 func TestAgenciesAndCheckCommands(t *testing.T) {

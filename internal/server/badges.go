@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/oabadge/oabadge/internal/apperr"
 	"github.com/oabadge/oabadge/internal/badge"
+	"github.com/oabadge/oabadge/internal/campaign"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/compress"
 )
@@ -161,22 +163,10 @@ var errBadgeFile = apperr.NotFoundf("%s", msgFile)
 // badge serves GET and HEAD /b/{slug}.{svg,png}. A cached badge is written
 // without allocating: every header value is a shared, prebuilt slice.
 func (s *Server) badge(c echo.Context) error {
-	slug, f, ok := splitBadgeFile(c.Param("file"))
-	if !ok {
-		return errBadgeFile
-	}
 	r := c.Request()
-	q, msg := parseBadgeQuery(r.URL.RawQuery, f)
-	if msg != "" {
-		return apperr.BadRequestf("%s", msg)
-	}
-	e, err := s.campaigns.Lookup(r.Context(), slug)
+	e, v, err := s.badgeVariant(r.Context(), c.Param("file"), r.URL.RawQuery)
 	if err != nil {
 		return err
-	}
-	v, msg := q.withLook(e.Look())
-	if msg != "" {
-		return apperr.BadRequestf("%s", msg)
 	}
 	if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
 		// Print-size PNGs cost the most to make; a client asking for many
@@ -189,23 +179,14 @@ func (s *Server) badge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	b, status := badgeBody(a, v.Format, r.Header["Accept-Encoding"], r.Header["If-None-Match"])
+	if r.Method == http.MethodGet {
+		s.count(c, compliance.Image, e.Slug())
+	}
 	res := c.Response()
 	h := res.Header()
-	b := a.For(nil) // PNG is compressed already: always as is
-	if f == badge.SVG {
-		b = a.For(r.Header["Accept-Encoding"])
-	}
-	if r.Method == http.MethodGet {
-		s.count(c, compliance.Image, slug)
-	}
-	// Each coding has its own tag, so a cache revalidating its gzip copy
-	// gets 304 only while that copy is current.
-	status := http.StatusOK
-	if etagMatch(r.Header["If-None-Match"], b.ETag()) {
-		status = http.StatusNotModified
-	}
 	var hs [maxBadgeHeaders]header
-	for _, x := range s.badgeHeaders(hs[:0], slug, f, b, status) {
+	for _, x := range s.badgeHeaders(hs[:0], e.Slug(), v.Format, b, status) {
 		h[x.name] = x.value
 	}
 	res.WriteHeader(status)
@@ -213,6 +194,45 @@ func (s *Server) badge(c echo.Context) error {
 		_, err = res.Write(b.Bytes)
 	}
 	return err
+}
+
+// badgeVariant reads a badge request's file ("slug.svg") and raw query:
+// the campaign it names and the variant asked for, completed from the
+// campaign's look. Both the Echo route and the fast path read them so.
+func (s *Server) badgeVariant(ctx context.Context, file, rawQuery string) (*campaign.Entry, badge.Variant, error) {
+	slug, f, ok := splitBadgeFile(file)
+	if !ok {
+		return nil, badge.Variant{}, errBadgeFile
+	}
+	q, msg := parseBadgeQuery(rawQuery, f)
+	if msg != "" {
+		return nil, q.v, apperr.BadRequestf("%s", msg)
+	}
+	e, err := s.campaigns.Lookup(ctx, slug)
+	if err != nil {
+		return nil, q.v, err
+	}
+	v, msg := q.withLook(e.Look())
+	if msg != "" {
+		return nil, v, apperr.BadRequestf("%s", msg)
+	}
+	return e, v, nil
+}
+
+// badgeBody picks the form of a to send for a request's Accept-Encoding
+// lines (SVG only: PNG is compressed already), and the status: 304 when
+// If-None-Match names that form's tag. Each coding has its own tag, so a
+// cache revalidating its gzip copy gets 304 only while that copy is
+// current.
+func badgeBody(a *campaign.Asset, f badge.Format, accept, ifNoneMatch []string) (*compress.Body, int) {
+	if f != badge.SVG {
+		accept = nil
+	}
+	b := a.For(accept)
+	if etagMatch(ifNoneMatch, b.ETag()) {
+		return b, http.StatusNotModified
+	}
+	return b, http.StatusOK
 }
 
 // header is a response header: its canonical name and a shared value.

@@ -23,23 +23,11 @@ var _ fastpath.Handler = (*Server)(nil)
 // there), an Accept-Encoding or If-None-Match given on two lines.
 func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 	file, ok := strings.CutPrefix(r.Path, "/b/")
-	if !ok || file == "" || strings.IndexByte(file, '/') >= 0 {
+	if !ok || strings.IndexByte(file, '/') >= 0 {
 		return w, false
 	}
-	slug, f, ok := splitBadgeFile(file)
-	if !ok {
-		return w, false
-	}
-	q, msg := parseBadgeQuery(r.RawQuery, f)
-	if msg != "" {
-		return w, false
-	}
-	e, err := s.campaigns.Lookup(context.Background(), slug)
-	if err != nil {
-		return w, false
-	}
-	v, msg := q.withLook(e.Look())
-	if msg != "" || v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+	e, v, err := s.badgeVariant(context.Background(), file, r.RawQuery)
+	if err != nil || v.Format == badge.PNG && v.Size*v.Density >= largePNG {
 		return w, false
 	}
 	ae, nae := r.Header("Accept-Encoding")
@@ -51,20 +39,12 @@ func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 	if !ok {
 		return w, false
 	}
-
-	b := a.For(nil)
-	if f == badge.SVG {
-		accept := [1]string{ae}
-		b = a.For(accept[:nae])
-	}
+	accept, match := [1]string{ae}, [1]string{inm}
+	b, status := badgeBody(a, v.Format, accept[:nae], match[:ninm])
 	ua, _ := r.Header("User-Agent")
 	ref, _ := r.Header("Referer")
 	org, _ := r.Header("Origin")
-	s.countFrom(compliance.Image, slug, ua, ref, org)
-	status := http.StatusOK
-	if match := [1]string{inm}; etagMatch(match[:ninm], b.ETag()) {
-		status = http.StatusNotModified
-	}
+	s.countFrom(compliance.Image, e.Slug(), ua, ref, org)
 
 	if status == http.StatusOK {
 		w = append(w, "HTTP/1.1 200 OK\r\n"...)
@@ -72,7 +52,7 @@ func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 		w = append(w, "HTTP/1.1 304 Not Modified\r\n"...)
 	}
 	var hs [maxBadgeHeaders]header
-	for _, x := range s.badgeHeaders(hs[:0], slug, f, b, status) {
+	for _, x := range s.badgeHeaders(hs[:0], e.Slug(), v.Format, b, status) {
 		w = append(w, x.name...)
 		w = append(w, ": "...)
 		w = append(w, x.value[0]...)
