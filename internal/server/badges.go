@@ -185,7 +185,7 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	res := c.Response()
 	h := res.Header()
-	var hs [maxBadgeHeaders]header
+	var hs [maxAnswerHeaders]header
 	for _, x := range s.badgeHeaders(hs[:0], e.Slug(), v.Format, b, status) {
 		h[x.name] = x.value
 	}
@@ -229,10 +229,16 @@ func badgeBody(a *campaign.Asset, f badge.Format, accept, ifNoneMatch []string) 
 		accept = nil
 	}
 	b := a.For(accept)
+	return b, statusFor(b, ifNoneMatch)
+}
+
+// statusFor is the status of an answer with body b to a request with
+// these If-None-Match lines: 304 when one names b's tag, else 200.
+func statusFor(b *compress.Body, ifNoneMatch []string) int {
 	if etagMatch(ifNoneMatch, b.ETag()) {
-		return b, http.StatusNotModified
+		return http.StatusNotModified
 	}
-	return b, http.StatusOK
+	return http.StatusOK
 }
 
 // header is a response header: its canonical name and a shared value.
@@ -241,8 +247,9 @@ type header struct {
 	value []string
 }
 
-// maxBadgeHeaders bounds badgeHeaders' list, so it fits an array.
-const maxBadgeHeaders = 16
+// maxAnswerHeaders bounds the header lists (badgeHeaders, scriptHeaders),
+// so they fit an array.
+const maxAnswerHeaders = 16
 
 // badgeHeaders appends the headers of a badge answer with status (200 or
 // 304) and body b to dst, in the order net/http writes a header map

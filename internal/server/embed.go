@@ -160,31 +160,41 @@ func (s *Server) embedVersioned(c echo.Context) error {
 }
 
 func (s *Server) writeScript(c echo.Context, sc *embedScript, cacheControl []string) error {
-	if c.Request().Method == http.MethodGet {
+	r := c.Request()
+	if r.Method == http.MethodGet {
 		s.count(c, compliance.Script, "")
 	}
-	r := c.Request()
 	b := sc.forms.For(r.Header["Accept-Encoding"])
+	status := statusFor(b, r.Header["If-None-Match"])
 	res := c.Response()
 	h := res.Header()
-	h["Content-Type"] = valJSType
-	h["Cache-Control"] = cacheControl
-	h["Vary"] = valVaryEncoding
-	h["Etag"] = b.ETagValues()
-	h["Access-Control-Allow-Origin"] = valAnyOrigin // for crossorigin="anonymous" and SRI
-	h["Cross-Origin-Resource-Policy"] = valCORP
-	if enc := b.EncodingValues(); enc != nil {
-		h["Content-Encoding"] = enc
+	var hs [maxAnswerHeaders]header
+	for _, x := range s.scriptHeaders(hs[:0], b, cacheControl, status) {
+		h[x.name] = x.value
 	}
-	if etagMatch(r.Header["If-None-Match"], b.ETag()) {
-		res.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	h["Content-Length"] = b.LengthValues()
-	res.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
+	res.WriteHeader(status)
+	if status != http.StatusOK || r.Method == http.MethodHead {
 		return nil
 	}
 	_, err := res.Write(b.Bytes)
 	return err
+}
+
+// scriptHeaders appends the headers of an embed script's answer with
+// status (200 or 304) and body b to dst, sorted by name as net/http writes
+// them: the one list the Echo routes and the fast path send.
+func (s *Server) scriptHeaders(dst []header, b *compress.Body, cacheControl []string, status int) []header {
+	dst = append(dst, header{"Access-Control-Allow-Origin", valAnyOrigin}, // for crossorigin="anonymous" and SRI
+		header{"Cache-Control", cacheControl})
+	if enc := b.EncodingValues(); enc != nil {
+		dst = append(dst, header{"Content-Encoding", enc})
+	}
+	if status == http.StatusOK {
+		dst = append(dst, header{"Content-Length", b.LengthValues()}, header{"Content-Type", valJSType})
+	}
+	dst = append(dst, header{"Cross-Origin-Resource-Policy", valCORP}, header{"Etag", b.ETagValues()})
+	if s.hsts != nil {
+		dst = append(dst, header{"Strict-Transport-Security", s.hsts})
+	}
+	return append(dst, header{"Vary", valVaryEncoding}, header{"X-Content-Type-Options", valNosniff})
 }

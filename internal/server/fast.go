@@ -10,18 +10,33 @@ import (
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/fastpath"
 	"github.com/oabadge/oabadge/internal/logging"
+	"github.com/oabadge/oabadge/internal/metrics"
 )
 
 var _ fastpath.Handler = (*Server)(nil)
 
 // ServeFast implements fastpath.Handler: it answers a GET of a badge
-// already in the cache, as the Echo route /b/:file would, byte for byte
-// but the Date. It uses the same parsing, lookup, headers, counting,
-// metrics and access log line; everything else it declines, and the
-// request goes through Echo: a badge to draw, an unknown campaign or bad
-// query (whose errors Echo's path words), a print-size PNG (rate-limited
-// there), an Accept-Encoding or If-None-Match given on two lines.
+// already in the cache, or of the embed script, as their Echo routes would,
+// byte for byte but the Date. It uses the same parsing, lookup, header
+// lists, counting, metrics and access log line; everything else it
+// declines, and the request goes through Echo: a badge to draw, an unknown
+// campaign or bad query (whose errors Echo's path words), a print-size PNG
+// (rate-limited there), an Accept-Encoding or If-None-Match given on two
+// lines.
 func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
+	ae, nae := r.Header("Accept-Encoding")
+	inm, ninm := r.Header("If-None-Match")
+	if nae > 1 || ninm > 1 {
+		return w, false
+	}
+	accept, match := [1]string{ae}, [1]string{inm}
+	var hs [maxAnswerHeaders]header
+	if r.Path == "/embed.js" {
+		b := s.embeds.newest.forms.For(accept[:nae])
+		status := statusFor(b, match[:ninm])
+		s.countFast(r, compliance.Script, "")
+		return s.fastAnswer(w, r, s.scriptRoute, status, s.scriptHeaders(hs[:0], b, valEmbedShort, status), b.Bytes), true
+	}
 	file, ok := strings.CutPrefix(r.Path, "/b/")
 	if !ok || strings.IndexByte(file, '/') >= 0 {
 		return w, false
@@ -30,29 +45,33 @@ func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 	if err != nil || v.Format == badge.PNG && v.Size*v.Density >= largePNG {
 		return w, false
 	}
-	ae, nae := r.Header("Accept-Encoding")
-	inm, ninm := r.Header("If-None-Match")
-	if nae > 1 || ninm > 1 {
-		return w, false
-	}
 	a, ok := s.campaigns.CachedBadge(e, v)
 	if !ok {
 		return w, false
 	}
-	accept, match := [1]string{ae}, [1]string{inm}
 	b, status := badgeBody(a, v.Format, accept[:nae], match[:ninm])
+	s.countFast(r, compliance.Image, e.Slug())
+	return s.fastAnswer(w, r, s.badgeRoute, status, s.badgeHeaders(hs[:0], e.Slug(), v.Format, b, status), b.Bytes), true
+}
+
+// countFast counts e for slug from r's headers, as count does on Echo's path.
+func (s *Server) countFast(r *fastpath.Request, e compliance.Event, slug string) {
 	ua, _ := r.Header("User-Agent")
 	ref, _ := r.Header("Referer")
 	org, _ := r.Header("Origin")
-	s.countFrom(compliance.Image, e.Slug(), ua, ref, org)
+	s.countFrom(e, slug, ua, ref, org)
+}
 
+// fastAnswer appends to w the answer with status (200 or 304), the
+// headers hs and, with 200, body, as net/http writes it, and records it as
+// observeMW does: in route's metrics and the access log.
+func (s *Server) fastAnswer(w []byte, r *fastpath.Request, route *metrics.Route, status int, hs []header, body []byte) []byte {
 	if status == http.StatusOK {
 		w = append(w, "HTTP/1.1 200 OK\r\n"...)
 	} else {
 		w = append(w, "HTTP/1.1 304 Not Modified\r\n"...)
 	}
-	var hs [maxBadgeHeaders]header
-	for _, x := range s.badgeHeaders(hs[:0], e.Slug(), v.Format, b, status) {
+	for _, x := range hs {
 		w = append(w, x.name...)
 		w = append(w, ": "...)
 		w = append(w, x.value[0]...)
@@ -62,18 +81,17 @@ func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 	w = r.AppendEnd(w, end)
 	var size int64
 	if status == http.StatusOK {
-		w = append(w, b.Bytes...)
-		size = int64(len(b.Bytes))
+		w = append(w, body...)
+		size = int64(len(body))
 	}
-
 	d := end.Sub(r.Start)
-	s.badgeRoute.Observe(status, d)
+	route.Observe(status, d)
 	if s.access != nil {
 		s.access.Log(context.Background(), end, logging.Request{
 			Method: http.MethodGet, Path: r.Path, Status: status, Bytes: size, Dur: d, IP: s.fastIP(r),
 		})
 	}
-	return w, true
+	return w
 }
 
 // fastIP is the client's address as c.RealIP() gives it on Echo's path:

@@ -224,7 +224,18 @@ func fastCorpus() []struct{ name, raw string } {
 		{"dot segments", get("/b/../b/bnv.svg")},
 		{"just /b/", get("/b/")},
 		{"escaped slug", get("/b/%62nv.svg")},
-		{"not a badge", get("/embed.js", "Accept-Encoding: gzip\r\n")},
+		{"script", get("/embed.js", ref)},
+		{"script gzip", get("/embed.js", "Accept-Encoding: gzip\r\n", ref)},
+		{"script br", get("/embed.js", "Accept-Encoding: gzip, deflate, br, zstd\r\n")},
+		{"script etag star", get("/embed.js", "Accept-Encoding: br\r\n", "If-None-Match: *\r\n")},
+		{"script etag no match", get("/embed.js", `If-None-Match: "x"`+"\r\n")},
+		{"script with a query", get("/embed.js?v=2")},
+		{"script, checker", get("/embed.js", "User-Agent: oabadge-checker/1\r\n")},
+		{"script HEAD", "HEAD /embed.js HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"pinned script", get("/embed/nope.js")},
+		{"script slash", get("/embed.js/")},
+		{"pipelined script and badges", get("/embed.js", "Accept-Encoding: gzip\r\n") + get("/b/bnv.svg", ref) + get("/embed.js")},
+		{"not fast", get("/readyz", "Accept-Encoding: gzip\r\n")},
 		{"etag", get("/b/bnv.svg?size=192", `If-None-Match: "nope"`+"\r\n")},
 		{"etag star", get("/b/bnv.svg?size=192", "If-None-Match: *\r\n")},
 		{"etag list", get("/b/bnv.svg?size=192", `If-None-Match: "a", W/"b"`+"\r\n")},
@@ -397,12 +408,14 @@ func FuzzFastPathAnswersAsNetHTTP(f *testing.F) {
 }
 
 // BenchmarkServeFast measures the fast path's handler alone: a cached
-// badge, with the access log, metrics and counting of production.
+// badge or the script, with the access log, metrics and counting of
+// production.
 func BenchmarkServeFast(b *testing.B) {
 	for _, bc := range []struct{ name, head string }{
 		{"svg-gzip", get("/b/bnv.svg?size=192", "Accept-Encoding: gzip\r\n", "Referer: https://portal.example.gov.vn/\r\n")},
 		{"png", get("/b/bnv.png?size=256", "Referer: https://portal.example.gov.vn/\r\n")},
 		{"svg-gzip-304", get("/b/bnv.svg?size=192", "Accept-Encoding: gzip\r\n", "Referer: https://portal.example.gov.vn/\r\n", "If-None-Match: ETAG\r\n")},
+		{"embed.js-gzip", get("/embed.js", "Accept-Encoding: gzip\r\n", "Referer: https://portal.example.gov.vn/\r\n")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			log, flush := logging.New(io.Discard, "json", "info")

@@ -76,20 +76,21 @@ type Deps struct {
 // Server is the HTTP handler of oabadge: it parses requests, calls one
 // service method, and renders the answer.
 type Server struct {
-	cfg        Config
-	campaigns  *campaign.Service
-	auth       *auth.Service
-	compliance *compliance.Service
-	audit      AuditLog
-	store      Pinger
-	counter    *compliance.Counter
-	metrics    *metrics.Metrics
-	log        *slog.Logger
-	access     *logging.Access // nil when access logs are off
-	unmatched  *metrics.Route
-	badgeRoute *metrics.Route // the series of /b/:file, for the fast path
-	echo       *echo.Echo
-	draining   atomic.Bool
+	cfg         Config
+	campaigns   *campaign.Service
+	auth        *auth.Service
+	compliance  *compliance.Service
+	audit       AuditLog
+	store       Pinger
+	counter     *compliance.Counter
+	metrics     *metrics.Metrics
+	log         *slog.Logger
+	access      *logging.Access // nil when access logs are off
+	unmatched   *metrics.Route
+	badgeRoute  *metrics.Route // the series of /b/:file and /embed.js, for the fast path
+	scriptRoute *metrics.Route
+	echo        *echo.Echo
+	draining    atomic.Bool
 
 	// Header values built once and shared by every response (see setShared).
 	imageCacheControl []string
@@ -115,7 +116,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.access = logging.NewAccess(s.log)
 	}
 	s.unmatched = s.metrics.Route("unmatched")
-	s.badgeRoute = s.metrics.Route("/b/:file")
+	s.badgeRoute, s.scriptRoute = s.metrics.Route("/b/:file"), s.metrics.Route("/embed.js")
 	s.costly = newRateLimiter(30, 10)
 	var err error
 	if s.embeds, err = newEmbedSet(cfg.PublicURL, d.Embeds, s.log); err != nil {
