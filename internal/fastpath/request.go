@@ -69,11 +69,19 @@ func NewRequest(head []byte, remoteAddr string) (*Request, bool) {
 	if headEnd(head) != len(head) {
 		return nil, false
 	}
-	r := &Request{RemoteAddr: remoteAddr, Start: time.Now()}
+	r := newRequest(remoteAddr)
+	r.Start = time.Now()
+	return r, parse(head, r)
+}
+
+// newRequest returns the Request a connection from remoteAddr reads its
+// requests into.
+func newRequest(remoteAddr string) *Request {
+	r := &Request{RemoteAddr: remoteAddr}
 	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
 		r.RemoteIP = host
 	}
-	return r, parse(head, r)
+	return r
 }
 
 // NumFields returns the number of header lines.

@@ -234,25 +234,19 @@ func (s *Server) serve(nc net.Conn) {
 	buf := *small
 	limit := maxHeaderBytes(hs) + 4096
 	var outp *[]byte // answers not yet written, from outBufs
-	defer func() {
-		if outp != nil {
-			release(outp)
-		}
-	}()
-	r := &Request{RemoteAddr: nc.RemoteAddr().String()}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		r.RemoteIP = host
-	}
+	defer func() { release(outp) }()
+	r := newRequest(nc.RemoteAddr().String())
 	// write sends the answers held, under a deadline from the first's request.
 	var writeBy time.Time
 	write := func() error {
-		if wt := hs.WriteTimeout; wt > 0 {
+		if hs.WriteTimeout > 0 {
 			if err := nc.SetWriteDeadline(writeBy); err != nil {
 				return err
 			}
 		}
 		_, err := nc.Write(*outp)
-		outp = release(outp)
+		release(outp)
+		outp = nil
 		return err
 	}
 
@@ -407,12 +401,13 @@ func (s *Server) serve(nc net.Conn) {
 	handed = s.q.push(rc)
 }
 
-func release(p *[]byte) *[]byte {
-	if cap(*p) <= 4*maxPending {
+// release returns an answer buffer to the pool, unless it is nil or grew
+// too large to keep.
+func release(p *[]byte) {
+	if p != nil && cap(*p) <= 4*maxPending {
 		*p = (*p)[:0]
 		outBufs.Put(p)
 	}
-	return nil
 }
 
 // headerTimeout is how long net/http gives a client to send a request's head.

@@ -148,6 +148,9 @@ func unescape(s string) string {
 // largePNG is the pixel width from which a PNG request is rate-limited.
 const largePNG = 2048
 
+// printSize reports whether v is a PNG large enough to be rate-limited.
+func printSize(v badge.Variant) bool { return v.Format == badge.PNG && v.Size*v.Density >= largePNG }
+
 // splitBadgeFile splits "slug.svg" into the slug and its format.
 func splitBadgeFile(file string) (string, badge.Format, bool) {
 	dot := strings.LastIndexByte(file, '.')
@@ -168,7 +171,7 @@ func (s *Server) badge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+	if printSize(v) {
 		// Print-size PNGs cost the most to make; a client asking for many
 		// is held to the same per-address rate as posters.
 		if err := s.costly.allow(c.RealIP(), "large images"); err != nil {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/oabadge/oabadge/internal/purge"
@@ -65,8 +64,7 @@ func (s *Server) tagsOf(slug string) *surrogateTags {
 		return t.(*surrogateTags)
 	}
 	k := purge.Key(slug)
-	// The fast path's slug is a view of a connection's buffer: keep a copy.
-	t, _ := s.tags.LoadOrStore(strings.Clone(slug), &surrogateTags{
+	t, _ := s.tags.LoadOrStore(slug, &surrogateTags{
 		key: []string{purge.All + " " + k},
 		tag: []string{purge.All + "," + k},
 	})

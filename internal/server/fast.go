@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oabadge/oabadge/internal/badge"
 	"github.com/oabadge/oabadge/internal/compliance"
 	"github.com/oabadge/oabadge/internal/fastpath"
 	"github.com/oabadge/oabadge/internal/logging"
@@ -42,7 +41,7 @@ func (s *Server) ServeFast(w []byte, r *fastpath.Request) ([]byte, bool) {
 		return w, false
 	}
 	e, v, err := s.badgeVariant(context.Background(), file, r.RawQuery)
-	if err != nil || v.Format == badge.PNG && v.Size*v.Density >= largePNG {
+	if err != nil || printSize(v) {
 		return w, false
 	}
 	a, ok := s.campaigns.CachedBadge(e, v)

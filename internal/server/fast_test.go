@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -453,19 +454,10 @@ func exchangeHandler(b *testing.B, f *fixture, target, accept string) *http.Resp
 	if accept != "" {
 		req.Header.Set("Accept-Encoding", accept)
 	}
-	rec := &recorder{h: http.Header{}}
+	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
-	if rec.code != http.StatusOK {
-		b.Fatalf("%s: %d", target, rec.code)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%s: %d", target, rec.Code)
 	}
-	return &http.Response{StatusCode: rec.code, Header: rec.h}
+	return rec.Result()
 }
-
-type recorder struct {
-	h    http.Header
-	code int
-}
-
-func (r *recorder) Header() http.Header         { return r.h }
-func (r *recorder) Write(p []byte) (int, error) { return len(p), nil }
-func (r *recorder) WriteHeader(code int)        { r.code = code }

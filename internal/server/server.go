@@ -87,8 +87,8 @@ type Server struct {
 	log         *slog.Logger
 	access      *logging.Access // nil when access logs are off
 	unmatched   *metrics.Route
-	badgeRoute  *metrics.Route // the series of /b/:file and /embed.js, for the fast path
-	scriptRoute *metrics.Route
+	badgeRoute  *metrics.Route // the series of /b/:file, for the fast path
+	scriptRoute *metrics.Route // and of /embed.js
 	echo        *echo.Echo
 	draining    atomic.Bool
 
